@@ -1,0 +1,575 @@
+"""Training: glyph recognisers, then the pair-conditional ambigram GAN.
+
+The generator's loss, per glyph x for the pair (a, b) under symmetry T:
+  adversarial  hinge loss from a projection discriminator that sees x with label a and T(x) with
+               label b (DiffAugment on real and fake alike), so the discriminator does the realism;
+  legibility   cross-entropy of a frozen ENSEMBLE of recognisers of different designs on augmented
+               views of x and T(x), at a moderate weight, so no single network can be fooled;
+  diversity    a mode-seeking term: two noise codes for the same pair and style must differ.
+The generator's weights are averaged (EMA) for sampling.
+
+Runs on CPU, CUDA, or several GPUs through `torchrun -m ambictl train ...` (DDP) unchanged.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import signal
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from torch import nn
+
+from . import atomic, augment, weights
+from .dataset import load_dataset
+from .errors import AmbictlError, DataError, UsageError
+from .glyphs import GlyphTable, PairSampler
+from .models import SYMMETRIES, Discriminator, Generator, ModelConfig, Recognizer, transform
+
+SAMPLE_PAIRS = [("d", "p", "rotate"), ("a", "e", "rotate"), ("n", "u", "rotate"),
+                ("h", "y", "rotate"), ("s", "s", "rotate"), ("m", "w", "rotate"),
+                ("r", "a", "rotate"), ("b", "d", "mirror"), ("R", "R", "rotate"),
+                ("A", "V", "flip"), ("6", "9", "rotate"), ("k", "x", "rotate")]
+
+
+@dataclass
+class TrainConfig:
+    steps: int = 8000
+    batch_size: int = 32
+    lr_g: float = 2e-4
+    lr_d: float = 2e-4
+    cls_weight: float = 1.0
+    ms_weight: float = 0.02
+    ema: float = 0.998
+    recognizer_kinds: tuple[str, ...] = ("vgg", "wide")
+    recognizer_steps: int = 1500
+    recognizer_batch: int = 128
+    sample_every: int = 250
+    checkpoint_every: int = 500
+    n_styles: int = 24
+    seed: int = 0
+    pairs: list[tuple[str, str, str]] | None = None  # fine-tune on just these (a, b, symmetry)
+    symmetry_weights: tuple[float, float, float] = (0.6, 0.2, 0.2)
+    model: dict[str, Any] = field(default_factory=dict)  # ModelConfig overrides
+
+    @classmethod
+    def quick(cls) -> TrainConfig:
+        """The whole pipeline in a couple of minutes on a laptop CPU (tests, demos)."""
+        return cls(steps=60, batch_size=16, recognizer_steps=60, recognizer_batch=64,
+                   sample_every=30, checkpoint_every=30, n_styles=4,
+                   model={"width": 16, "d_width": 16, "emb_dim": 16})
+
+
+class Interrupted(AmbictlError):
+    exit_code = 130
+
+
+# ----------------------------------------------------------------------------- devices, DDP
+
+
+def pick_device(name: str = "auto") -> torch.device:
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
+        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise UsageError("--device cuda: no CUDA device is available")
+    if name == "mps" and not (getattr(torch.backends, "mps", None)
+                              and torch.backends.mps.is_available()):
+        raise UsageError("--device mps: Apple's MPS is not available")
+    if name not in ("cpu", "cuda", "mps"):
+        raise UsageError(f"unknown --device {name!r}; choose auto, cpu, cuda or mps")
+    if name == "cuda":
+        return torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
+    return torch.device(name)
+
+
+@dataclass
+class Dist:
+    """torch.distributed state; rank 0 alone writes files and draws progress."""
+
+    rank: int = 0
+    world: int = 1
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+
+def init_distributed(device: torch.device) -> Dist:
+    world = int(os.environ.get("WORLD_SIZE", 1))
+    if world <= 1:
+        return Dist()
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    if device.type == "cuda":
+        torch.cuda.set_device(device)
+    return Dist(dist.get_rank(), world)
+
+
+def _broadcast(module: nn.Module, ddp: Dist) -> None:
+    if ddp.world > 1:
+        for t in list(module.parameters()) + list(module.buffers()):
+            dist.broadcast(t.data, 0)
+
+
+# ----------------------------------------------------------------------------- recognisers
+
+
+def train_recognizer(table: GlyphTable, kind: str, steps: int, batch: int, seed: int,
+                     device: torch.device, tick: Callable[[dict], None] | None = None
+                     ) -> Recognizer:
+    """Train one recogniser on augmented glyphs of the table's fonts."""
+    g = torch.Generator(device=device).manual_seed(seed)
+    torch.manual_seed(seed)
+    model = Recognizer(len(table.chars), kind).to(device)
+    opt = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=1e-4)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=max(steps, 1))
+    n_chars = len(table.chars)
+    model.train()
+    for step in range(steps):
+        f = torch.randint(0, table.n_fonts, (batch,), generator=g, device=device)
+        c = torch.randint(0, n_chars, (batch,), generator=g, device=device)
+        x = augment.for_recognizer(table.glyphs[f, c], g)
+        loss = F.cross_entropy(model(x), c, label_smoothing=0.05)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        sched.step()
+        if tick:
+            tick({"step": step + 1, "loss": float(loss)})
+    return model.eval()
+
+
+@torch.no_grad()
+def recognizer_accuracy(model: nn.Module, table: GlyphTable) -> float:
+    """Top-1 accuracy on the table's clean glyphs (every font x character)."""
+    model.eval()
+    n_fonts, n_chars = table.glyphs.shape[:2]
+    labels = torch.arange(n_chars, device=table.glyphs.device).repeat(n_fonts)
+    x = table.glyphs.flatten(0, 1)
+    preds = torch.cat([model(chunk).argmax(1) for chunk in x.split(1024)])
+    return float((preds == labels).float().mean())
+
+
+@torch.no_grad()
+def per_font_accuracy(models: list[nn.Module], table: GlyphTable) -> torch.Tensor:
+    n_fonts, n_chars = table.glyphs.shape[:2]
+    labels = torch.arange(n_chars, device=table.glyphs.device)
+    return torch.stack([
+        torch.stack([(m(table.glyphs[f]).argmax(1) == labels).float().mean() for m in models]
+                    ).mean() for f in range(n_fonts)])
+
+
+# ----------------------------------------------------------------------------- the GAN
+
+
+class GanTrainer:
+    """Holds the models, optimisers and random state of one generator training run."""
+
+    def __init__(self, mcfg: ModelConfig, tcfg: TrainConfig, table: GlyphTable,
+                 recognizers: list[Recognizer], device: torch.device, ddp: Dist) -> None:
+        self.mcfg, self.tcfg, self.table, self.device, self.ddp = mcfg, tcfg, table, device, ddp
+        torch.manual_seed(tcfg.seed)
+        self.G = Generator(mcfg).to(device)
+        self.D = Discriminator(mcfg).to(device)
+        self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
+        self.recognizers = [r.to(device).eval().requires_grad_(False) for r in recognizers]
+        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=tcfg.lr_g, betas=(0.0, 0.99))
+        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=tcfg.lr_d, betas=(0.0, 0.99))
+        self.sampler = PairSampler(table.chars, tcfg.pairs, tcfg.symmetry_weights)
+        self.rng = torch.Generator(device=device).manual_seed(tcfg.seed * 1000 + ddp.rank)
+        self.cpu_rng = torch.Generator().manual_seed(tcfg.seed * 1000 + ddp.rank)
+        self.step = 0
+        self.G_train, self.D_train = self.G, self.D
+        if ddp.world > 1:
+            from torch.nn.parallel import DistributedDataParallel as DDP
+
+            ids = [device.index] if device.type == "cuda" else None
+            self.G_train = DDP(self.G, device_ids=ids)
+            self.D_train = DDP(self.D, device_ids=ids)
+
+    def _batch(self) -> dict[str, torch.Tensor]:
+        """Half the batch's conditions, each with two noise codes (for the diversity term)."""
+        half = max(1, self.tcfg.batch_size // 2)
+        a, b, sym = (t.to(self.device) for t in self.sampler.sample(half, self.cpu_rng))
+        font = torch.randint(0, self.table.n_fonts, (half,), generator=self.rng,
+                             device=self.device)
+        a, b, sym, font = (torch.cat([t, t]) for t in (a, b, sym, font))
+        z = torch.randn(2 * half, self.mcfg.z_dim, generator=self.rng, device=self.device)
+        glyph_a = self.table.glyphs[font, a]
+        glyph_tb = transform(self.table.glyphs[font, b], sym)
+        return {"a": a, "b": b, "sym": sym, "z": z, "glyph_a": glyph_a, "glyph_tb": glyph_tb}
+
+    def _real(self, labels: torch.Tensor) -> torch.Tensor:
+        font = torch.randint(0, self.table.n_fonts, labels.shape, generator=self.rng,
+                             device=self.device)
+        return self.table.glyphs[font, labels]
+
+    def train_step(self) -> dict[str, float]:
+        t = self._batch()
+        labels = torch.cat([t["a"], t["b"]])
+        x = self.G_train(t["glyph_a"], t["glyph_tb"], t["a"], t["b"], t["sym"], t["z"])
+        views = torch.cat([x, transform(x, t["sym"])])
+
+        # Discriminator: real glyphs with their labels against both views of the fakes.
+        both = torch.cat([self._real(labels), views.detach()])
+        scores = self.D_train(augment.diff_augment(both, self.rng), torch.cat([labels, labels]))
+        d_real, d_fake = scores.chunk(2)
+        loss_d = F.relu(1 - d_real).mean() + F.relu(1 + d_fake).mean()
+        self.opt_d.zero_grad(set_to_none=True)
+        loss_d.backward()
+        self.opt_d.step()
+
+        # Generator: fool D on both views, be read by every frozen recogniser, stay diverse.
+        self.D.requires_grad_(False)
+        adv = -self.D(augment.diff_augment(views, self.rng), labels).mean()
+        self.D.requires_grad_(True)
+        seen = augment.for_recognizer(views, self.rng)
+        logits = [r(seen) for r in self.recognizers]
+        cls = torch.stack([F.cross_entropy(lg, labels) for lg in logits]).mean()
+        x1, x2 = x.chunk(2)
+        z1, z2 = t["z"].chunk(2)
+        ratio = (x1 - x2).abs().mean() / (z1 - z2).abs().mean()
+        ms = 1 / (ratio + 1e-5)
+        loss_g = adv + self.tcfg.cls_weight * cls + self.tcfg.ms_weight * ms
+        self.opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        self.opt_g.step()
+        self._update_ema()
+        self.step += 1
+
+        with torch.no_grad():
+            clean = [r(views.detach()).argmax(1) == labels for r in self.recognizers]
+            ok = torch.stack(clean).all(0)
+            read = (ok.chunk(2)[0] & ok.chunk(2)[1]).float().mean()
+        return {"loss_d": float(loss_d), "adv": float(adv), "cls": float(cls),
+                "div": float(ratio), "read": float(read)}
+
+    @torch.no_grad()
+    def _update_ema(self) -> None:
+        decay = min(self.tcfg.ema, (1 + self.step) / (10 + self.step))
+        for p_ema, p in zip(self.G_ema.parameters(), self.G.parameters(), strict=True):
+            p_ema.lerp_(p, 1 - decay)
+        for b_ema, b in zip(self.G_ema.buffers(), self.G.buffers(), strict=True):
+            b_ema.copy_(b)
+
+    # -- state
+
+    def state(self) -> dict[str, Any]:
+        return {"step": self.step, "G": self.G.state_dict(), "G_ema": self.G_ema.state_dict(),
+                "D": self.D.state_dict(), "opt_g": self.opt_g.state_dict(),
+                "opt_d": self.opt_d.state_dict(),
+                "rng": self.rng.get_state(), "cpu_rng": self.cpu_rng.get_state(),
+                "torch_rng": torch.get_rng_state()}
+
+    def load_state(self, s: dict[str, Any]) -> None:
+        self.step = int(s["step"])
+        self.G.load_state_dict(s["G"])
+        self.G_ema.load_state_dict(s["G_ema"])
+        self.D.load_state_dict(s["D"])
+        self.opt_g.load_state_dict(s["opt_g"])
+        self.opt_d.load_state_dict(s["opt_d"])
+        self.rng.set_state(s["rng"].cpu() if self.device.type == "cpu" else s["rng"])
+        self.cpu_rng.set_state(s["cpu_rng"])
+        torch.set_rng_state(s["torch_rng"])
+
+
+# ----------------------------------------------------------------------------- samples
+
+
+@torch.no_grad()
+def sample_grid(G: Generator, table: GlyphTable, styles: list[int], pairs: list[tuple]
+                ) -> np.ndarray:
+    """Rows of pairs; per style four tiles: glyph a, T(glyph b), the output, the output turned."""
+    chars = table.chars
+    pairs = [p for p in pairs if p[0] in chars and p[1] in chars] or [(chars[0], chars[-1],
+                                                                        "rotate")]
+    device = table.glyphs.device
+    rows = []
+    for a_ch, b_ch, s_name in pairs:
+        a = torch.tensor([chars.index(a_ch)] * len(styles), device=device)
+        b = torch.tensor([chars.index(b_ch)] * len(styles), device=device)
+        sym = torch.tensor([SYMMETRIES.index(s_name)] * len(styles), device=device)
+        f = torch.tensor(styles, device=device)
+        ga, gtb = table.glyphs[f, a], transform(table.glyphs[f, b], sym)
+        z = torch.zeros(len(styles), G.cfg.z_dim, device=device)
+        x = G(ga, gtb, a, b, sym, z)
+        tiles = torch.stack([ga, gtb, x, transform(x, sym)], 1)  # (styles, 4, 1, S, S)
+        rows.append(torch.cat([torch.cat(list(t), -1) for t in tiles], -1)[0])
+    grid = torch.cat(rows, -2)
+    return (255 - grid.clamp(0, 1) * 255).round().byte().cpu().numpy()
+
+
+def save_png(path: Path, array: np.ndarray, scale: int = 2) -> None:
+    import io as _io
+
+    from PIL import Image
+
+    img = Image.fromarray(array)
+    if scale > 1:
+        img = img.resize((img.width * scale, img.height * scale), Image.Resampling.NEAREST)
+    buf = _io.BytesIO()
+    img.save(buf, format="PNG")
+    atomic.write_bytes(path, buf.getvalue())
+
+
+# ----------------------------------------------------------------------------- the run
+
+
+@contextmanager
+def stop_on_signals() -> Iterator[dict[str, bool]]:
+    """Turn SIGINT/SIGTERM into a flag the loop checks, so a checkpoint is written first."""
+    flag = {"stop": False}
+
+    def handler(signum: int, frame: Any) -> None:
+        flag["stop"] = True
+
+    old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield flag
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+
+
+def _style_bank(trainer_table: GlyphTable, recognizers: list[Recognizer], n: int,
+                manifest: dict) -> list[int]:
+    """Rows of the table to offer as styles: the most legible fonts, one face per family."""
+    acc = per_font_accuracy(recognizers, trainer_table)
+    order = sorted(range(trainer_table.n_fonts), key=lambda i: (-float(acc[i]), i))
+    fonts = manifest["fonts"]
+    chosen, families = [], set()
+    for i in order:
+        fam = fonts[trainer_table.font_ids[i]]["family"]
+        if fam not in families:
+            chosen.append(i)
+            families.add(fam)
+        if len(chosen) == n:
+            break
+    return chosen
+
+
+def _recognizer_payload(recognizers: list[Recognizer]) -> list[dict[str, Any]]:
+    return [{"kind": r.kind, "state": r.state_dict()} for r in recognizers]
+
+
+def load_recognizers(entries: list[dict[str, Any]], n_classes: int) -> list[Recognizer]:
+    out = []
+    for e in entries:
+        r = Recognizer(n_classes, e["kind"])
+        r.load_state_dict(e["state"])
+        out.append(r.eval())
+    return out
+
+
+def export_weights(path: Path, trainer: GanTrainer, styles: list[int], manifest: dict,
+                   meta: dict[str, Any]) -> str:
+    """The shipped model: EMA generator, discriminator (for fine-tuning), recognisers, styles."""
+    table = trainer.table
+    fonts = manifest["fonts"]
+    style_glyphs = (table.glyphs[styles].squeeze(2).clamp(0, 1) * 255).round().byte().cpu()
+    payload = {
+        "model_config": trainer.mcfg.to_dict(),
+        "generator": {k: v.cpu() for k, v in trainer.G_ema.state_dict().items()},
+        "discriminator": {k: v.cpu() for k, v in trainer.D.state_dict().items()},
+        "recognizers": _recognizer_payload([r.cpu() for r in trainer.recognizers]),
+        "styles": {"names": [f"{fonts[table.font_ids[i]]['family']} "
+                             f"{fonts[table.font_ids[i]]['style']}" for i in styles],
+                   "glyphs": style_glyphs},
+        "meta": meta,
+    }
+    for r in trainer.recognizers:
+        r.to(trainer.device)
+    return weights.save(path, "model", payload)
+
+
+@dataclass
+class RunResult:
+    run_dir: Path
+    steps: int
+    weights_path: Path
+    metrics: dict[str, float]
+    recognizer_accuracy: list[float]
+    seconds: float
+
+
+def train(dataset: str | os.PathLike[str], run_dir: str | os.PathLike[str], tcfg: TrainConfig,
+          *, device: str = "auto", resume: bool = False, init_weights: str | None = None,
+          what: str = "generator", progress: Any = None) -> RunResult:
+    """Run training into `run_dir`: checkpoint.pt (resumable), weights.pt, samples/, metrics.jsonl.
+
+    `what`: "generator" (recognisers first, then the GAN), or "classifier" (recognisers only).
+    `init_weights`: start from a shipped model (fine-tune, e.g. on one word pair's pairs).
+    """
+    t0 = time.time()
+    dev = pick_device(device)
+    ddp = init_distributed(dev)
+    run = Path(run_dir)
+    ckpt_path = run / "checkpoint.pt"
+    glyph_set = load_dataset(dataset, verify=True)
+    manifest = glyph_set.manifest
+    ckpt = None
+    if resume:
+        ckpt = weights.load(ckpt_path, "checkpoint")
+        if ckpt["dataset_hash"] != manifest["content_hash"]:
+            raise DataError(f"cannot resume: the data set changed since {ckpt_path} was written "
+                            "(its content hash differs)")
+        # The run goes on with its own settings; only the step target may be raised.
+        tcfg = TrainConfig(**{**asdict(TrainConfig()), **ckpt["train_config"],
+                              "steps": tcfg.steps})
+    elif ckpt_path.exists():
+        raise UsageError(f"{run} already holds a training run; pass --resume to continue it "
+                         "or choose another --out")
+    if ddp.main:
+        (run / "samples").mkdir(parents=True, exist_ok=True)
+    train_split = glyph_set.subset("train") if manifest["split"]["train"] else glyph_set
+    init = weights.load(init_weights, "model") if init_weights else None
+    mcfg = ModelConfig(**init["model_config"]) if init else ModelConfig(chars=glyph_set.chars,
+                                                                         **tcfg.model)
+    if mcfg.chars != glyph_set.chars:
+        raise DataError(f"the weights were trained on the characters {mcfg.chars!r}; the data "
+                        f"set has {glyph_set.chars!r}")
+    if ckpt and ckpt["model_config"] != mcfg.to_dict():
+        raise DataError(f"cannot resume: {ckpt_path} was written with another model configuration")
+    try:
+        table = GlyphTable(train_split, mcfg.image_size).to(dev)
+    except ValueError as e:
+        raise DataError(f"{dataset}: {e}") from None
+    for a, b, _ in tcfg.pairs or []:
+        if a not in mcfg.chars or b not in mcfg.chars:
+            raise UsageError(f"the pair {a!r}/{b!r} uses characters the model lacks")
+    log = _Logger(run / "metrics.jsonl", ddp.main)
+    bar = progress or _NullProgress()
+
+    # Stage 1: recognisers (from the checkpoint or the starting weights when there are some).
+    if ckpt:
+        recognizers = load_recognizers(ckpt["recognizers"], mcfg.n_chars)
+    elif init:
+        recognizers = load_recognizers(init["recognizers"], mcfg.n_chars)
+    else:
+        recognizers = []
+        for i, kind in enumerate(tcfg.recognizer_kinds):
+            task = bar.add_task(f"recogniser {kind}", total=tcfg.recognizer_steps)
+            r = train_recognizer(table, kind, tcfg.recognizer_steps, tcfg.recognizer_batch,
+                                 tcfg.seed + 17 * i, dev,
+                                 lambda m, t=task: bar.update(t, completed=m["step"],
+                                                              info=f"loss {m['loss']:.3f}"))
+            _broadcast(r, ddp)
+            recognizers.append(r)
+    rec_acc = _validation_accuracy(glyph_set, recognizers, mcfg.image_size, dev)
+    log.write({"event": "recognizers", "val_accuracy": rec_acc})
+    if what == "classifier":
+        path = run / "recognizers.pt"
+        if ddp.main:
+            weights.save(path, "recognizers", {
+                "model_config": mcfg.to_dict(), "recognizers": _recognizer_payload(recognizers),
+                "val_accuracy": rec_acc})
+        return RunResult(run, 0, path, {}, rec_acc, time.time() - t0)
+
+    # Stage 2: the GAN.
+    trainer = GanTrainer(mcfg, tcfg, table, recognizers, dev, ddp)
+    if ckpt:
+        trainer.load_state(ckpt["trainer"])
+    elif init:
+        trainer.G.load_state_dict(init["generator"])
+        trainer.G_ema.load_state_dict(init["generator"])
+        trainer.D.load_state_dict(init["discriminator"])
+    styles = _style_bank(table, recognizers, tcfg.n_styles, manifest)
+
+    def checkpoint() -> None:
+        if ddp.main:
+            weights.save(ckpt_path, "checkpoint", {
+                "trainer": trainer.state(), "model_config": mcfg.to_dict(),
+                "train_config": _jsonable(asdict(tcfg)),
+                "recognizers": _recognizer_payload(recognizers),
+                "dataset_hash": manifest["content_hash"]})
+
+    def samples() -> None:
+        if ddp.main:
+            grid = sample_grid(trainer.G_ema, table, styles[:3], tcfg.pairs or SAMPLE_PAIRS)
+            save_png(run / "samples" / f"step_{trainer.step:06d}.png", grid)
+            save_png(run / "samples.png", grid)
+
+    task = bar.add_task("generator", total=tcfg.steps, completed=trainer.step)
+    metrics: dict[str, float] = {}
+    ema_metrics: dict[str, float] = {}
+    with stop_on_signals() as flag:
+        while trainer.step < tcfg.steps:
+            metrics = trainer.train_step()
+            ema_metrics = {k: 0.95 * ema_metrics.get(k, v) + 0.05 * v for k, v in metrics.items()}
+            log.write({"step": trainer.step, **metrics})
+            bar.update(task, completed=trainer.step, info=" ".join(
+                f"{k} {v:.3f}" for k, v in ema_metrics.items()))
+            if trainer.step % tcfg.sample_every == 0:
+                samples()
+            if trainer.step % tcfg.checkpoint_every == 0:
+                checkpoint()
+            if _any_stop(flag["stop"], ddp):
+                checkpoint()
+                raise Interrupted(f"interrupted at step {trainer.step}: checkpoint saved in "
+                                  f"{ckpt_path}; continue with --resume")
+    checkpoint()
+    samples()
+    out = run / "weights.pt"
+    meta = {"steps": trainer.step, "seconds": round(time.time() - t0, 1),
+            "device": str(dev), "world_size": ddp.world, "train_config": _jsonable(asdict(tcfg)),
+            "dataset_hash": manifest["content_hash"], "fonts": manifest["counts"]["fonts"],
+            "recognizer_val_accuracy": rec_acc, "final_metrics": ema_metrics}
+    if ddp.main:
+        export_weights(out, trainer, styles, manifest, meta)
+    return RunResult(run, trainer.step, out, ema_metrics, rec_acc, time.time() - t0)
+
+
+def _validation_accuracy(glyph_set, recognizers: list[Recognizer], size: int,
+                         device: torch.device) -> list[float]:
+    """Clean accuracy of each recogniser on the held-out (validation) fonts."""
+    if not glyph_set.manifest["split"]["val"]:
+        return []
+    try:
+        val = GlyphTable(glyph_set.subset("val"), size).to(device)
+    except ValueError:
+        return []
+    return [round(recognizer_accuracy(r, val), 4) for r in recognizers]
+
+
+def _any_stop(local: bool, ddp: Dist) -> bool:
+    if ddp.world == 1:
+        return local
+    t = torch.tensor([float(local)])
+    dist.all_reduce(t)
+    return bool(t.item() > 0)
+
+
+def _jsonable(d: dict[str, Any]) -> dict[str, Any]:
+    return json.loads(json.dumps(d))
+
+
+class _Logger:
+    def __init__(self, path: Path, active: bool) -> None:
+        self.path, self.active = path, active
+
+    def write(self, record: dict[str, Any]) -> None:
+        if self.active:
+            with self.path.open("a") as f:
+                f.write(json.dumps(record) + "\n")
+
+
+class _NullProgress:
+    def add_task(self, *args: Any, **kwargs: Any) -> int:
+        return 0
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        pass

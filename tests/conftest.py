@@ -1,0 +1,197 @@
+"""Shared fixtures: a handful of real fonts, fonts made on the spot with fontTools, and a small
+data set built once per session.
+
+Real fonts come from the bundled fonts/ folder (the checkout always has it); DejaVu from the
+system stands in where it is absent. Everything is kept tiny (a few fonts, a few characters,
+32 px) so the whole suite runs in seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+import ambictl
+from ambictl.resources import fonts_dir
+
+PKG_PARENT = Path(ambictl.__file__).parent.parent
+SIZE = 32
+CHARS = "adpxAH1"  # small, but with a descender, an ascender, capitals and a digit
+# Plain sans families (bundled family ids) to test the frame on, best first.
+PLAIN_SANS = ("inter", "roboto", "open-sans", "noto-sans", "lato", "ibm-plex-sans")
+DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
+
+
+@dataclass(frozen=True)
+class SampleFonts:
+    """A few real font files: `plain` is a plain sans; `files` span >= 3 families, two of them
+    with two faces each (`paired` holds one such pair)."""
+
+    plain: Path
+    files: tuple[Path, ...]
+    paired: tuple[Path, Path]
+
+
+def _bundled_families() -> dict[str, list[Path]]:
+    root = fonts_dir()
+    manifest = root / "manifest.json"
+    if not manifest.is_file():
+        return {}
+    families: dict[str, list[Path]] = {}
+    for entry in json.loads(manifest.read_text()):
+        path = root / entry["file"]
+        if path.is_file():
+            families.setdefault(entry.get("family_id") or entry["family"], []).append(path)
+    return {k: sorted(v) for k, v in sorted(families.items())}
+
+
+def _pick_bundled() -> SampleFonts | None:
+    families = _bundled_families()
+    plain_id = next((f for f in PLAIN_SANS if len(families.get(f, ())) >= 2), None)
+    if plain_id is None:
+        return None
+    plain = families[plain_id]
+    others = [f for f, files in families.items() if f != plain_id]
+    pair_id = next((f for f in others if len(families[f]) >= 2), None)
+    singles = [families[f][0] for f in others if len(families[f]) == 1][:2]
+    if pair_id is None or len(singles) < 2:
+        return None
+    pair = families[pair_id][:2]
+    return SampleFonts(plain[0], (*plain[:2], *pair, *singles), (pair[0], pair[1]))
+
+
+def _pick_dejavu() -> SampleFonts | None:
+    names = ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSerif.ttf", "DejaVuSerif-Bold.ttf",
+             "DejaVuSansMono.ttf")
+    files = tuple(DEJAVU / n for n in names)
+    if not all(f.is_file() for f in files):
+        return None
+    return SampleFonts(files[0], files, (files[2], files[3]))
+
+
+@pytest.fixture(scope="session")
+def sample_fonts() -> SampleFonts:
+    found = _pick_bundled() or _pick_dejavu()
+    if found is None:
+        pytest.skip("no bundled fonts (fonts/) and no DejaVu fonts to test with")
+    return found
+
+
+def copy_fonts(files: tuple[Path, ...] | list[Path], folder: Path) -> Path:
+    """Copy font files flat into `folder` (created), keeping their names."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for f in files:
+        shutil.copyfile(f, folder / f.name)
+    return folder
+
+
+@pytest.fixture
+def font_dir(tmp_path: Path, sample_fonts: SampleFonts) -> Path:
+    """A private folder holding copies of the sample fonts."""
+    return copy_fonts(sample_fonts.files, tmp_path / "fonts")
+
+
+def make_font(path: Path, chars: str, *, family: str = "Test Sans", style: str = "Regular",
+              symbol: bool = False, panose_family: int = 2) -> Path:
+    """A tiny TrueType font with fontTools: one block per character, each of its own size,
+    and a hollow .notdef box.
+
+    `symbol` rewrites the Unicode cmap as a (3, 0) Microsoft Symbol subtable.
+    """
+    from fontTools.fontBuilder import FontBuilder
+    from fontTools.pens.ttGlyphPen import TTGlyphPen
+
+    def rect(pen: TTGlyphPen, x0: int, y0: int, x1: int, y1: int, clockwise: bool = True) -> None:
+        corners = [(x0, y0), (x0, y1), (x1, y1), (x1, y0)]
+        pen.moveTo(corners[0])
+        for xy in corners[1:] if clockwise else corners[:0:-1]:
+            pen.lineTo(xy)
+        pen.closePath()
+
+    names = [".notdef"] + [f"uni{ord(c):04X}" for c in chars]
+    glyphs, metrics = {}, {}
+    for i, name in enumerate(names):
+        pen = TTGlyphPen(None)
+        if i == 0:
+            rect(pen, 50, 0, 550, 700)
+            rect(pen, 100, 50, 500, 650, clockwise=False)
+        else:
+            rect(pen, 50, 0, 50 + 60 * i, 100 + 60 * i)
+        glyphs[name] = pen.glyph()
+        metrics[name] = (700, 50)
+    fb = FontBuilder(1000, isTTF=True)
+    fb.setupGlyphOrder(names)
+    fb.setupCharacterMap({ord(c): n for c, n in zip(chars, names[1:], strict=True)})
+    fb.setupGlyf(glyphs)
+    fb.setupHorizontalMetrics(metrics)
+    fb.setupHorizontalHeader(ascent=800, descent=-200)
+    fb.setupNameTable({"familyName": family, "styleName": style})
+    fb.setupOS2(sTypoAscender=800, sTypoDescender=-200, usWinAscent=800, usWinDescent=200)
+    fb.font["OS/2"].panose.bFamilyType = panose_family
+    fb.setupPost()
+    if symbol:
+        cmap = fb.font["cmap"]
+        cmap.tables = [t for t in cmap.tables if t.platformID == 3]
+        for t in cmap.tables:
+            t.platEncID = 0
+    fb.save(str(path))
+    return path
+
+
+@pytest.fixture
+def font_factory() -> Callable[..., Path]:
+    return make_font
+
+
+def make_collection(sources: tuple[Path, ...] | list[Path], path: Path) -> Path:
+    """A .ttc holding one face per source font file."""
+    from fontTools.ttLib import TTCollection, TTFont
+
+    collection = TTCollection()
+    for src in sources:
+        font = TTFont(str(src))
+        font.flavor = None  # WOFF2 in, plain sfnt out
+        collection.fonts.append(font)
+    collection.save(str(path))
+    return path
+
+
+@dataclass(frozen=True)
+class BuiltDataset:
+    path: Path
+    manifest: dict
+    font_dir: Path
+
+
+@pytest.fixture(scope="session")
+def small_dataset(tmp_path_factory: pytest.TempPathFactory, sample_fonts: SampleFonts
+                  ) -> BuiltDataset:
+    """The sample fonts built once, read-only for the tests that use it."""
+    from ambictl.dataset import build_dataset
+
+    root = tmp_path_factory.mktemp("small")
+    fonts = copy_fonts(sample_fonts.files, root / "fonts")
+    report = build_dataset(root / "ds", chars=CHARS, size=SIZE, fonts=[fonts], system=False,
+                           bundled=False, workers=2)
+    return BuiltDataset(report.out, report.manifest, fonts)
+
+
+def cli_env(**extra: str) -> dict[str, str]:
+    """Environment for running `python -m ambictl` in a subprocess: plain output, this checkout."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("FORCE_COLOR", "AMBICTL_DEBUG", "AMBICTL_FONTS_DIR", "TTY_COMPATIBLE")}
+    env["NO_COLOR"] = "1"
+    # The subprocess imports the same ambictl as these tests (checkout or installed).
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PKG_PARENT), env.get("PYTHONPATH")]))
+    env.update(extra)
+    return env
+
+
+PYTHON = sys.executable
