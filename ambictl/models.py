@@ -94,6 +94,16 @@ class Recognizer(nn.Module):
         return self.head(self.features(x * 2 - 1))
 
 
+def load_recognizers(entries: list[dict], n_classes: int) -> list[Recognizer]:
+    """Recognisers from their saved form: [{"kind": ..., "state": state_dict}, ...]."""
+    out = []
+    for e in entries:
+        r = Recognizer(n_classes, e["kind"])
+        r.load_state_dict(e["state"])
+        out.append(r.eval())
+    return out
+
+
 # ----------------------------------------------------------------------------- generator
 
 

@@ -34,7 +34,15 @@ from . import atomic, augment, weights
 from .dataset import load_dataset
 from .errors import AmbictlError, DataError, UsageError
 from .glyphs import GlyphTable, PairSampler
-from .models import SYMMETRIES, Discriminator, Generator, ModelConfig, Recognizer, transform
+from .models import (
+    SYMMETRIES,
+    Discriminator,
+    Generator,
+    ModelConfig,
+    Recognizer,
+    load_recognizers,
+    transform,
+)
 
 SAMPLE_PAIRS = [("d", "p", "rotate"), ("a", "e", "rotate"), ("n", "u", "rotate"),
                 ("h", "y", "rotate"), ("s", "s", "rotate"), ("m", "w", "rotate"),
@@ -44,15 +52,16 @@ SAMPLE_PAIRS = [("d", "p", "rotate"), ("a", "e", "rotate"), ("n", "u", "rotate")
 
 @dataclass
 class TrainConfig:
-    steps: int = 8000
+    steps: int = 5000
     batch_size: int = 32
     lr_g: float = 2e-4
     lr_d: float = 2e-4
     cls_weight: float = 1.0
-    ms_weight: float = 0.02
+    ms_weight: float = 0.5
+    diversity_target: float = 0.04  # wanted mean |x1 - x2| per unit of mean |z1 - z2|
     ema: float = 0.998
     recognizer_kinds: tuple[str, ...] = ("vgg", "wide")
-    recognizer_steps: int = 1500
+    recognizer_steps: int = 1200
     recognizer_batch: int = 128
     sample_every: int = 250
     checkpoint_every: int = 500
@@ -149,7 +158,7 @@ def train_recognizer(table: GlyphTable, kind: str, steps: int, batch: int, seed:
         opt.step()
         sched.step()
         if tick:
-            tick({"step": step + 1, "loss": float(loss)})
+            tick({"step": step + 1, "loss": loss.item()})
     return model.eval()
 
 
@@ -243,7 +252,8 @@ class GanTrainer:
         x1, x2 = x.chunk(2)
         z1, z2 = t["z"].chunk(2)
         ratio = (x1 - x2).abs().mean() / (z1 - z2).abs().mean()
-        ms = 1 / (ratio + 1e-5)
+        # Mode seeking, bounded: pushes until alternatives differ enough, then stops.
+        ms = F.relu(self.tcfg.diversity_target - ratio) / self.tcfg.diversity_target
         loss_g = adv + self.tcfg.cls_weight * cls + self.tcfg.ms_weight * ms
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
@@ -255,8 +265,8 @@ class GanTrainer:
             clean = [r(views.detach()).argmax(1) == labels for r in self.recognizers]
             ok = torch.stack(clean).all(0)
             read = (ok.chunk(2)[0] & ok.chunk(2)[1]).float().mean()
-        return {"loss_d": float(loss_d), "adv": float(adv), "cls": float(cls),
-                "div": float(ratio), "read": float(read)}
+        return {"loss_d": loss_d.item(), "adv": adv.item(), "cls": cls.item(),
+                "div": ratio.item(), "read": read.item()}
 
     @torch.no_grad()
     def _update_ema(self) -> None:
@@ -282,7 +292,7 @@ class GanTrainer:
         self.D.load_state_dict(s["D"])
         self.opt_g.load_state_dict(s["opt_g"])
         self.opt_d.load_state_dict(s["opt_d"])
-        self.rng.set_state(s["rng"].cpu() if self.device.type == "cpu" else s["rng"])
+        self.rng.set_state(s["rng"].cpu())
         self.cpu_rng.set_state(s["cpu_rng"])
         torch.set_rng_state(s["torch_rng"])
 
@@ -364,15 +374,6 @@ def _style_bank(trainer_table: GlyphTable, recognizers: list[Recognizer], n: int
 
 def _recognizer_payload(recognizers: list[Recognizer]) -> list[dict[str, Any]]:
     return [{"kind": r.kind, "state": r.state_dict()} for r in recognizers]
-
-
-def load_recognizers(entries: list[dict[str, Any]], n_classes: int) -> list[Recognizer]:
-    out = []
-    for e in entries:
-        r = Recognizer(n_classes, e["kind"])
-        r.load_state_dict(e["state"])
-        out.append(r.eval())
-    return out
 
 
 def export_weights(path: Path, trainer: GanTrainer, styles: list[int], manifest: dict,
@@ -462,7 +463,7 @@ def train(dataset: str | os.PathLike[str], run_dir: str | os.PathLike[str], tcfg
     else:
         recognizers = []
         for i, kind in enumerate(tcfg.recognizer_kinds):
-            task = bar.add_task(f"recogniser {kind}", total=tcfg.recognizer_steps)
+            task = bar.add_task(f"recogniser {kind}", total=tcfg.recognizer_steps, info="")
             r = train_recognizer(table, kind, tcfg.recognizer_steps, tcfg.recognizer_batch,
                                  tcfg.seed + 17 * i, dev,
                                  lambda m, t=task: bar.update(t, completed=m["step"],
@@ -503,7 +504,7 @@ def train(dataset: str | os.PathLike[str], run_dir: str | os.PathLike[str], tcfg
             save_png(run / "samples" / f"step_{trainer.step:06d}.png", grid)
             save_png(run / "samples.png", grid)
 
-    task = bar.add_task("generator", total=tcfg.steps, completed=trainer.step)
+    task = bar.add_task("generator", total=tcfg.steps, completed=trainer.step, info="")
     metrics: dict[str, float] = {}
     ema_metrics: dict[str, float] = {}
     with stop_on_signals() as flag:
@@ -573,3 +574,13 @@ class _NullProgress:
 
     def update(self, *args: Any, **kwargs: Any) -> None:
         pass
+
+
+def word_pairs(word1: str, word2: str, symmetry: str = "rotate") -> list[tuple[str, str, str]]:
+    """The (a, b, symmetry) cells a word pair needs (see compose for the layout)."""
+    if symmetry not in SYMMETRIES:
+        raise UsageError(f"unknown symmetry {symmetry!r}; choose {', '.join(SYMMETRIES)}")
+    if not word1 or len(word1) != len(word2):
+        raise UsageError("--words needs two non-empty words of the same length")
+    other = word2 if symmetry == "flip" else word2[::-1]
+    return sorted({(a, b, symmetry) for a, b in zip(word1, other, strict=True)})

@@ -1,0 +1,168 @@
+"""Models and training: shapes, conditioning, a learning step, checkpoints, resume, safe loading."""
+
+from __future__ import annotations
+
+import pickle
+import signal
+import subprocess
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import torch
+from conftest import PYTHON, cli_env
+
+from ambictl import weights
+from ambictl.errors import DataError, UsageError
+from ambictl.models import Discriminator, Generator, ModelConfig, Recognizer, transform
+from ambictl.training import TrainConfig, train, word_pairs
+
+TINY = {"width": 8, "d_width": 8, "emb_dim": 8}
+
+
+def tiny_config(**kw) -> TrainConfig:
+    base = replace(TrainConfig.quick(), steps=6, batch_size=8, recognizer_steps=4,
+                   recognizer_batch=16, sample_every=3, checkpoint_every=3, n_styles=2,
+                   model=TINY)
+    return replace(base, **kw)
+
+
+def test_transform_is_an_involution_per_sample() -> None:
+    x = torch.rand(3, 1, 5, 5)
+    sym = torch.tensor([0, 1, 2])
+    y = transform(x, sym)
+    assert torch.equal(y[0], x[0].flip(-1, -2))
+    assert torch.equal(y[1], x[1].flip(-1))
+    assert torch.equal(y[2], x[2].flip(-2))
+    assert torch.equal(transform(y, sym), x)
+
+
+def test_generator_shapes_and_conditioning() -> None:
+    torch.manual_seed(0)
+    cfg = ModelConfig(chars="abcd", **TINY)
+    G = Generator(cfg)
+    # FiLM starts at zero; give the condition some weight so labels matter from the start.
+    for p in G.parameters():
+        p.data.normal_(0, 0.3)
+    ga, gb = torch.rand(2, 1, 32, 32), torch.rand(2, 1, 32, 32)
+    z = torch.zeros(2, cfg.z_dim)
+    sym = torch.zeros(2, dtype=torch.long)
+    out = G(ga, gb, torch.tensor([0, 0]), torch.tensor([1, 1]), sym, z)
+    assert out.shape == (2, 1, 32, 32)
+    assert out.min().item() >= 0 and out.max().item() <= 1
+    other_a = G(ga, gb, torch.tensor([2, 2]), torch.tensor([1, 1]), sym, z)
+    other_b = G(ga, gb, torch.tensor([0, 0]), torch.tensor([3, 3]), sym, z)
+    assert not torch.allclose(out, other_a)
+    assert not torch.allclose(out, other_b)
+
+
+@pytest.mark.parametrize("kind", ["vgg", "wide", "judge"])
+def test_recognizer_and_discriminator_shapes(kind: str) -> None:
+    x = torch.rand(4, 1, 32, 32)
+    assert Recognizer(7, kind, width=8)(x).shape == (4, 7)
+    cfg = ModelConfig(chars="abcdefg", **TINY)
+    assert Discriminator(cfg)(x, torch.tensor([0, 1, 2, 3])).shape == (4,)
+
+
+def test_one_step_lowers_the_loss_on_a_tiny_batch() -> None:
+    torch.manual_seed(0)
+    model = Recognizer(4, "vgg", width=8)
+    x, y = torch.rand(8, 1, 32, 32), torch.arange(8) % 4
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    model.train()
+    before = torch.nn.functional.cross_entropy(model(x), y)
+    opt.zero_grad()
+    before.backward()
+    opt.step()
+    after = torch.nn.functional.cross_entropy(model(x), y)
+    assert float(after) < float(before)
+
+
+def test_word_pairs_follow_each_symmetry() -> None:
+    assert word_pairs("ab", "cd", "rotate") == [("a", "d", "rotate"), ("b", "c", "rotate")]
+    assert word_pairs("ab", "cd", "mirror") == [("a", "d", "mirror"), ("b", "c", "mirror")]
+    assert word_pairs("ab", "cd", "flip") == [("a", "c", "flip"), ("b", "d", "flip")]
+    with pytest.raises(UsageError):
+        word_pairs("abc", "cd")
+
+
+def test_train_writes_run_and_resume_reaches_the_same_result(small_dataset, tmp_path: Path
+                                                             ) -> None:
+    full = train(small_dataset.path, tmp_path / "full", tiny_config(), device="cpu")
+    assert full.steps == 6
+    run = tmp_path / "full"
+    assert (run / "checkpoint.pt").is_file() and (run / "samples.png").is_file()
+    assert (run / "metrics.jsonl").read_text().count('"step"') == 6
+    model = weights.load(full.weights_path, "model")
+    assert model["styles"]["glyphs"].dtype == torch.uint8
+
+    # Stop after 3 steps, then resume to 6: the weights must equal the uninterrupted run's.
+    train(small_dataset.path, tmp_path / "part", tiny_config(steps=3), device="cpu")
+    resumed = train(small_dataset.path, tmp_path / "part", tiny_config(), device="cpu",
+                    resume=True)
+    assert resumed.steps == 6
+    a = weights.load(full.weights_path, "model")["generator"]
+    b = weights.load(resumed.weights_path, "model")["generator"]
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_existing_run_needs_resume_and_resume_needs_the_same_data(small_dataset, tmp_path):
+    train(small_dataset.path, tmp_path / "run", tiny_config(steps=3), device="cpu")
+    with pytest.raises(UsageError, match="--resume"):
+        train(small_dataset.path, tmp_path / "run", tiny_config(steps=3), device="cpu")
+    with pytest.raises(DataError):
+        train(small_dataset.path, tmp_path / "empty", tiny_config(), device="cpu", resume=True)
+
+
+def test_safe_loading_refuses_tampered_truncated_and_code(tmp_path: Path) -> None:
+    path = tmp_path / "w.pt"
+    weights.save(path, "model", {"x": torch.ones(3), "meta": {"a": 1}})
+    assert torch.equal(weights.load(path, "model")["x"], torch.ones(3))
+    with pytest.raises(DataError, match="not a 'recognizers'"):
+        weights.load(path, "recognizers")
+
+    blob = torch.load(path, weights_only=True)
+    blob["payload"]["x"][0] = 2.0  # a modified tensor with the old checksum
+    torch.save(blob, tmp_path / "tampered.pt")
+    with pytest.raises(DataError, match="checksum"):
+        weights.load(tmp_path / "tampered.pt", "model")
+
+    (tmp_path / "cut.pt").write_bytes(path.read_bytes()[:100])
+    with pytest.raises(DataError, match="truncated"):
+        weights.load(tmp_path / "cut.pt", "model")
+
+    class Evil:
+        def __reduce__(self):
+            return (Path.touch, (tmp_path / "pwned",))
+
+    (tmp_path / "evil.pt").write_bytes(pickle.dumps({"format": "ambictl", "x": Evil()}))
+    with pytest.raises(DataError, match="not allowed|truncated"):
+        weights.load(tmp_path / "evil.pt", "model")
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_cli_quick_end_to_end_and_sigint_resume(small_dataset, tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    cmd = [PYTHON, "-m", "ambictl", "train", str(small_dataset.path), "-o", str(run),
+           "--quick", "--device", "cpu", "--steps", "100000"]
+    proc = subprocess.Popen(cmd, env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    deadline = time.time() + 120
+    metrics = run / "metrics.jsonl"
+    while time.time() < deadline and (not metrics.exists()
+                                      or metrics.read_text().count('"step"') < 3):
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr and "--resume" in stderr
+    ckpt = weights.load(run / "checkpoint.pt", "checkpoint")
+    stopped = ckpt["trainer"]["step"]
+    assert stopped >= 3
+
+    done = subprocess.run([*cmd[:-1], str(stopped + 2), "--resume"], env=cli_env(),
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert weights.load(run / "checkpoint.pt", "checkpoint")["trainer"]["step"] == stopped + 2
+    assert weights.load(run / "weights.pt", "model")["meta"]["steps"] == stopped + 2
