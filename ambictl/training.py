@@ -355,21 +355,29 @@ def stop_on_signals() -> Iterator[dict[str, bool]]:
             signal.signal(s, h)
 
 
-def _style_bank(trainer_table: GlyphTable, recognizers: list[Recognizer], n: int,
-                manifest: dict) -> list[int]:
-    """Rows of the table to offer as styles: the most legible fonts, one face per family."""
-    acc = per_font_accuracy(recognizers, trainer_table)
-    order = sorted(range(trainer_table.n_fonts), key=lambda i: (-float(acc[i]), i))
+def _style_bank(table: GlyphTable, recognizers: list[Recognizer], n: int, manifest: dict
+                ) -> list[int]:
+    """Rows of the table to offer as styles (one face per family, among the best-read fonts).
+
+    Ordered by typicality (distance to the average glyph over all fonts), then spread evenly over
+    that order: style 0 is the plainest legible font, later styles are ever more distinctive.
+    """
+    acc = per_font_accuracy(recognizers, table)
+    mean = table.glyphs.mean(0, keepdim=True)
+    distance = (table.glyphs - mean).abs().flatten(1).mean(1)
     fonts = manifest["fonts"]
-    chosen, families = [], set()
-    for i in order:
-        fam = fonts[trainer_table.font_ids[i]]["family"]
-        if fam not in families:
-            chosen.append(i)
-            families.add(fam)
-        if len(chosen) == n:
-            break
-    return chosen
+    legible = [i for i in range(table.n_fonts) if float(acc[i]) >= float(acc.max()) - 0.02]
+    families: set[str] = set()
+    ordered = []
+    for i in sorted(legible, key=lambda i: (float(distance[i]), i)):
+        family = fonts[table.font_ids[i]]["family"]
+        if family not in families:
+            families.add(family)
+            ordered.append(i)
+    if len(ordered) <= n:
+        return ordered
+    return [ordered[round(k * (len(ordered) - 1) / (n - 1))] for k in range(n)] if n > 1 \
+        else ordered[:1]
 
 
 def _recognizer_payload(recognizers: list[Recognizer]) -> list[dict[str, Any]]:

@@ -67,10 +67,9 @@ def load(path: str | os.PathLike[str], kind: str) -> dict[str, Any]:
         raise DataError(f"no {kind} file at {path}")
     try:
         blob = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # truncated, random bytes, or a pickle that wants to run code
-        reason = "it holds code or objects that are not allowed" if "weights_only" in str(e) \
-            else "it is truncated or not a weights file"
-        raise DataError(f"refusing {path}: {reason}") from None
+    except Exception:  # truncated, random bytes, or a pickle that wants to run code
+        raise DataError(f"refusing {path}: it is truncated, not a weights file, or holds "
+                        "objects that are not allowed (nothing in it was run)") from None
     if not isinstance(blob, dict) or blob.get("format") != FORMAT:
         raise DataError(f"refusing {path}: not an ambictl {kind} file")
     if blob.get("kind") != kind:

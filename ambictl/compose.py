@@ -1,0 +1,313 @@
+"""From two words to a row of glyph cells, and from glyph bitmaps to one symmetric picture.
+
+Pure functions over strings and numpy arrays (no torch), so input checks and layout are cheap to
+run and to test.
+
+Pairing. Cell i of the picture is drawn by the generator for a pair (a, b): it reads `a` as it
+is and `b` once the symmetry is applied to that cell alone. Applying the symmetry to the whole
+picture also moves the cells, hence the pairs:
+
+- rotate (180 degrees) and mirror (left-right): cell i lands at n-1-i, so it pairs
+  word1[i] with word2[n-1-i];
+- flip (top-bottom): cells stay in place, so cell i pairs word1[i] with word2[i].
+
+Layout. Every glyph sits in an S x S cell of the model's frame, whose centre line is shared by all
+characters. Cells are spaced by a fixed gap between the ink of neighbours and the picture gets the
+same margin on all sides; the vertical crop is the same above and below the centre line. Each of
+these rules is unchanged by a half turn, a left-right or a top-bottom reflection, so the picture
+turned is *exactly* the picture composed from the turned glyphs in the other order: the other
+reading, to the pixel.
+"""
+
+from __future__ import annotations
+
+import numbers
+import os
+import tempfile
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import atomic
+from .errors import UsageError
+
+SYMMETRIES = ("rotate", "mirror", "flip")  # same order as ambictl.models.SYMMETRIES (no torch)
+MAX_LENGTH = 64  # letters per word: a longer word is refused (a 64-letter row is already ~2000 px)
+INK = 0.5  # a pixel is ink above this
+EXTENT_INK = 0.1  # faint halo that still counts when measuring a glyph's width for spacing
+_LIST_AT_MOST = 8  # unsupported characters named in one error line
+DEFAULT_CANDIDATES = 16
+MAX_CANDIDATES = 256  # candidates per letter; x 64 letters is still a bounded amount of work
+OUTPUT_KINDS = {".svg": "svg", ".png": "png"}
+
+
+# --- input checks --------------------------------------------------------------------------
+
+
+def describe_char(ch: str) -> str:
+    """A character as one printable token: 'x', or U+0007 for controls, spaces and the like."""
+    if ch.isprintable() and not ch.isspace() and unicodedata.category(ch)[0] not in "CZ":
+        return repr(ch) if ch not in "'\\" else f'"{ch}"'
+    return f"U+{ord(ch):04X}"
+
+
+def describe_charset(chars: str) -> str:
+    """Runs of consecutive code points as ranges: 'A-Z a-z 0-9', short enough for one line."""
+    codes = sorted(set(map(ord, chars)))
+    runs: list[list[int]] = []
+    for c in codes:
+        if runs and c == runs[-1][1] + 1:
+            runs[-1][1] = c
+        else:
+            runs.append([c, c])
+
+    def show(c: int) -> str:
+        d = describe_char(chr(c))
+        return d[1:-1] if d.startswith(("'", '"')) else d
+
+    parts = [show(a) if a == b else f"{show(a)} {show(b)}" if b == a + 1 else f"{show(a)}-{show(b)}"
+             for a, b in runs]
+    return " ".join(parts)
+
+
+def check_symmetry(symmetry: object) -> str:
+    if symmetry not in SYMMETRIES:
+        shown = describe_char(symmetry) if isinstance(symmetry, str) and len(symmetry) == 1 \
+            else repr(symmetry)[:40]
+        raise UsageError(f"unknown symmetry {shown}: choose one of {', '.join(SYMMETRIES)}")
+    return str(symmetry)
+
+
+def check_words(word1: object, word2: object = None, chars: str | None = None) -> tuple[str, str]:
+    """Validate the two readings; word2 defaults to word1 (a word that reads the same turned).
+
+    Raises UsageError with one printable line for: non-strings, empty or whitespace-only words,
+    words over MAX_LENGTH letters, characters the model does not have (`chars`; None skips that
+    check, e.g. before the model is loaded) and words of different lengths.
+    """
+    words = []
+    for i, w in enumerate((word1, word1 if word2 is None else word2), start=1):
+        if not isinstance(w, str):
+            raise UsageError(f"word {i} must be text, not {type(w).__name__}")
+        if not w.strip():
+            raise UsageError(f"word {i} is empty" if not w else f"word {i} is only whitespace")
+        if len(w) > MAX_LENGTH:
+            raise UsageError(f"word {i} has {len(w)} characters; at most {MAX_LENGTH} are "
+                             "supported")
+        words.append(w)
+    w1, w2 = words
+    if chars is not None:
+        bad = list(dict.fromkeys(c for c in w1 + w2 if c not in chars))
+        if bad:
+            shown = " ".join(describe_char(c) for c in bad[:_LIST_AT_MOST])
+            more = f" and {len(bad) - _LIST_AT_MOST} more" if len(bad) > _LIST_AT_MOST else ""
+            raise UsageError(f"unsupported character{'s' if len(bad) > 1 else ''} {shown}{more}; "
+                             f"the model supports {describe_charset(chars)}")
+    if len(w1) != len(w2):
+        raise UsageError(f"the words have different lengths ({len(w1)} and {len(w2)} "
+                         "characters); only words of equal length are supported for now")
+    return w1, w2
+
+
+def pair_cells(word1: str, word2: str, symmetry: str) -> list[tuple[str, str]]:
+    """(upright character, character read after the symmetry) of each cell, left to right."""
+    check_symmetry(symmetry)
+    n = len(word1)
+    if len(word2) != n:
+        raise UsageError("the words have different lengths")
+    if symmetry == "flip":
+        return list(zip(word1, word2, strict=True))
+    return [(word1[i], word2[n - 1 - i]) for i in range(n)]
+
+
+def case_class(ch: str) -> str:
+    """Which characters a glyph meant as `ch` competes with when it is scored for legibility."""
+    if ch.islower():
+        return "lower"
+    if ch.isupper():
+        return "upper"
+    if ch.isdigit():
+        return "digit"
+    return "other"
+
+
+# --- request checks (everything make_ambigram takes, checked before any model work) ---
+
+
+def check_output(path: str | os.PathLike[str]) -> Path:
+    """An output file path with a supported extension in a writable, existing folder."""
+    p = Path(path)
+    if p.suffix.lower() not in OUTPUT_KINDS:
+        ext = f"extension {p.suffix!r}" if p.suffix else "no extension"
+        raise UsageError(f"cannot write {p}: {ext} is not supported; use .svg or .png "
+                         "(or - for SVG on stdout)")
+    return probe_writable(p)
+
+
+def probe_writable(path: str | os.PathLike[str]) -> Path:
+    """Fail before any model work when `path` cannot be written: folder missing, not writable,
+    or on a read-only file system. A permission check alone misses the last case (and lies for
+    root), so the atomic writer's own first step, a temp file beside `path`, is tried."""
+    p = atomic.check_writable_file(path)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+    except OSError as e:
+        raise UsageError(f"cannot write {p}: {e.strerror or e} in folder {p.parent}") from None
+    os.close(fd)
+    os.unlink(tmp)
+    return p
+
+
+def _check_int(value: object, name: str, lo: int, hi: int) -> int:
+    """A whole number in [lo, hi] (numpy integers too; bools and floats are refused)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) \
+            or not lo <= int(value) <= hi:
+        raise UsageError(f"{name} must be a whole number from {lo} to {hi}, got {value!r}")
+    return int(value)
+
+
+def parse_pick(pick: str | list[int] | tuple[int, ...] | None) -> tuple[int, ...] | None:
+    """'0,2,1' (or a sequence of ints) -> (0, 2, 1); None stays None."""
+    if pick is None:
+        return None
+    if isinstance(pick, str):
+        try:
+            values = tuple(int(p) for p in pick.split(","))
+        except ValueError:
+            raise UsageError(f"--pick {pick[:40]!r} is not a list of numbers like 0,2,1 (one per "
+                             "letter)") from None
+    else:
+        try:
+            values = tuple(pick)
+        except TypeError:
+            raise UsageError("pick must be text like 0,2,1 or a list of numbers") from None
+    if any(isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 0 for v in values):
+        raise UsageError("pick indices must be whole numbers from 0")
+    return tuple(int(v) for v in values)
+
+
+def check_request(word1: object, word2: object = None, *, symmetry: object = "rotate",
+                  candidates: object = DEFAULT_CANDIDATES, seed: object = 0, style: object = 0,
+                  pick: object = None, chars: str | None = None
+                  ) -> tuple[str, str, tuple[int, ...] | None]:
+    """Validate everything make_ambigram takes that does not need the model (and the
+    characters too when `chars` is given). Cheap: no torch work."""
+    check_symmetry(symmetry)
+    _check_int(candidates, "candidates", 1, MAX_CANDIDATES)
+    _check_int(seed, "seed", 0, 2**63 - 1)
+    _check_int(style, "style", 0, 10**6)
+    w1, w2 = check_words(word1, word2, chars)
+    picks = parse_pick(pick)  # type: ignore[arg-type]
+    if picks is not None and len(picks) != len(w1):
+        raise UsageError(f"--pick has {len(picks)} indices; give one per letter ({len(w1)})")
+    return w1, w2, picks
+
+
+# --- symmetric transforms on arrays --------------------------------------------------------
+
+
+def apply_symmetry(img: np.ndarray, symmetry: str) -> np.ndarray:
+    """The symmetry on the last two axes (an involution): how the other reading is seen."""
+    if symmetry == "rotate":
+        return img[..., ::-1, ::-1]
+    if symmetry == "mirror":
+        return img[..., :, ::-1]
+    if symmetry == "flip":
+        return img[..., ::-1, :]
+    raise UsageError(f"unknown symmetry {symmetry!r}")
+
+
+# --- layout --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where each S x S cell goes in the picture: `xs[i]` is its left edge and `top` the row of
+    the picture where the cells' top edge sits (both may be negative: cells overlap and are
+    cropped where they hold no ink)."""
+
+    xs: tuple[int, ...]
+    top: int
+    width: int
+    height: int
+    size: int
+
+
+def ink_extent(glyph: np.ndarray, threshold: float = EXTENT_INK) -> tuple[int, int]:
+    """Columns [left, right) holding ink; a blank glyph gets a narrow centred box (a space).
+
+    Only column maxima are used, and a blank box is centred, so the extent of a glyph turned
+    is the extent mirrored: the property the symmetric layout rests on.
+    """
+    size = glyph.shape[-1]
+    cols = np.flatnonzero(glyph.max(axis=0) > threshold)
+    if cols.size == 0:
+        half = max(size // 8, 1)
+        return size // 2 - half, size - (size // 2 - half)
+    return int(cols[0]), int(cols[-1]) + 1
+
+
+def _ink_rows(glyphs: np.ndarray, threshold: float) -> tuple[int, int]:
+    """Blank rows above and below the ink of all glyphs together."""
+    rows = np.flatnonzero(glyphs.max(axis=(0, 2)) > threshold)
+    size = glyphs.shape[-2]
+    if rows.size == 0:
+        return size // 2, size // 2
+    return int(rows[0]), size - 1 - int(rows[-1])
+
+
+def layout(glyphs: np.ndarray, *, gap: int | None = None, margin: int | None = None) -> Layout:
+    """Cell positions for glyphs (n, S, S): `gap` px between neighbours' ink, `margin` around.
+
+    Defaults scale with the cell: gap S/10, margin S/8. The blank band cut from the top equals
+    the one cut from the bottom, so the centre line stays the picture's centre line.
+    """
+    glyphs = np.asarray(glyphs)
+    n, size = glyphs.shape[0], glyphs.shape[-1]
+    gap = max(round(size / 10), 1) if gap is None else gap
+    margin = max(round(size / 8), 1) if margin is None else margin
+    ext = [ink_extent(g) for g in glyphs]
+    xs, x = [], margin - ext[0][0]
+    for i, (_left, right) in enumerate(ext):
+        xs.append(x)
+        if i + 1 < n:
+            x += right + gap - ext[i + 1][0]
+    width = xs[-1] + ext[-1][1] + margin
+    blank = min(_ink_rows(glyphs, EXTENT_INK))
+    return Layout(xs=tuple(xs), top=margin - blank, width=width,
+                  height=size - 2 * blank + 2 * margin, size=size)
+
+
+def compose(glyphs: np.ndarray, lay: Layout | None = None) -> np.ndarray:
+    """The picture (H, W) float32: each glyph pasted at its cell, overlaps resolved by maximum
+    (so faint halos of neighbours never add up into ink)."""
+    glyphs = np.asarray(glyphs, dtype=np.float32)
+    lay = lay or layout(glyphs)
+    out = np.zeros((lay.height, lay.width), np.float32)
+    s = lay.size
+    for g, x in zip(glyphs, lay.xs, strict=True):
+        x0, x1 = max(x, 0), min(x + s, lay.width)
+        y0, y1 = max(lay.top, 0), min(lay.top + s, lay.height)
+        if x0 < x1 and y0 < y1:
+            tile = g[y0 - lay.top:y1 - lay.top, x0 - x:x1 - x]
+            np.maximum(out[y0:y1, x0:x1], tile, out=out[y0:y1, x0:x1])
+    return out
+
+
+# --- style measures ------------------------------------------------------------------------
+
+
+def stroke_width(glyphs: np.ndarray, threshold: float = INK) -> np.ndarray:
+    """Mean stroke width in px of each glyph (..., S, S): 2 x ink area / outline length.
+
+    A stroke of width w and length L has area wL and outline ~2L, so this is w for any shape
+    made of strokes, whatever the letter: a style measure comparable between neighbours.
+    Blank glyphs give 0.
+    """
+    ink = np.asarray(glyphs) > threshold
+    pad = np.pad(ink, [(0, 0)] * (ink.ndim - 2) + [(1, 1), (1, 1)])
+    edges = (np.diff(pad, axis=-1).sum(axis=(-1, -2)) + np.diff(pad, axis=-2).sum(axis=(-1, -2)))
+    area = ink.sum(axis=(-1, -2))
+    return np.where(edges > 0, 2.0 * area / np.maximum(edges, 1), 0.0)
