@@ -13,8 +13,9 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
-from .errors import AmbictlError
+from .errors import AmbictlError, UsageError
 
 try:  # typer >= 0.2x carries its own copy of click (click itself may not be installed)
     from typer._click.exceptions import ClickException
@@ -45,7 +46,7 @@ def _root(
     _debug = _debug or debug
 
 
-def _progress():
+def _progress(disable: bool = False):
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -56,7 +57,8 @@ def _progress():
     )
 
     return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), TimeRemainingColumn(), console=err, transient=False)
+                    TimeElapsedColumn(), TimeRemainingColumn(), console=err, transient=False,
+                    disable=disable)
 
 
 @app.command("build-dataset", rich_help_panel=DATA)
@@ -108,6 +110,316 @@ def build_dataset_cmd(
               f"{len(report.manifest['chars'])} characters at {report.manifest['size']} px")
 
 
+# ---- make
+
+
+@app.command("make", rich_help_panel="Ambigrams")
+def make_cmd(
+    word1: Annotated[str, typer.Argument(help="The word as it is.", show_default=False)],
+    word2: Annotated[str | None, typer.Argument(
+        help="The word read turned (mirrored, flipped) \\[default: WORD1].",
+        show_default=False)
+    ] = None,
+    out: Annotated[str | None, typer.Option(
+        "-o", "--out", help="Output file, .svg or .png; '-' writes the SVG to stdout.")] = None,
+    symmetry: Annotated[str, typer.Option(
+        help="rotate (half turn), mirror (left-right) or flip (upside down).")] = "rotate",
+    candidates: Annotated[int, typer.Option(help="Candidates tried per letter (1-256).")] = 16,
+    seed: Annotated[int, typer.Option(help="Random seed: same seed, same bytes.")] = 0,
+    style: Annotated[int, typer.Option(help="Style (font) of the model's style bank, from 0.")
+                     ] = 0,
+    pick: Annotated[str | None, typer.Option(
+        help="Alternative per letter, e.g. 0,2,1,0 (0 = best; see --sheet).")] = None,
+    sheet: Annotated[Path | None, typer.Option(
+        help="Also write a contact sheet PNG of each letter's alternatives.")] = None,
+    preview: Annotated[bool, typer.Option(
+        "--preview", help="Show the result in the terminal, as it is and turned.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No score table.")] = False,
+    json_report: Annotated[bool, typer.Option("--json", help="Print a JSON report on stdout.")
+                           ] = False,
+    weights: Annotated[Path | None, typer.Option(
+        help="Model file \\[default: the shipped weights].")] = None,
+    color: Annotated[str, typer.Option(help="Ink colour: a name or #hex.")] = "black",
+    background: Annotated[str, typer.Option(help="Background colour, or none (transparent).")
+                          ] = "none",
+    height: Annotated[int, typer.Option(
+        help="PNG height in px (also the size an SVG opens at).")] = 256,
+) -> None:
+    """Make an ambigram: WORD1 as it is, WORD2 turned. Words of up to 64 letters, equal length."""
+    from . import atomic, compose, output
+
+    # Everything that can be checked without the model fails here, before torch is imported.
+    w1, w2, _ = compose.check_request(word1, word2, symmetry=symmetry, candidates=candidates,
+                                      seed=seed, style=style, pick=pick)
+    output.check_height(height)
+    output.parse_color(color, "--color", allow_none=False)
+    output.parse_color(background, "--background", allow_none=True)
+    if out is None and not (preview or json_report or sheet):
+        raise UsageError("nothing to write: give -o FILE (.svg or .png, - for stdout), "
+                         "--preview, --json or --sheet")
+    if out == "-" and json_report:
+        raise UsageError("-o - and --json both write to stdout; write the SVG to a file")
+    if out not in (None, "-"):
+        compose.check_output(out)
+    if weights is not None and not weights.is_file():
+        raise UsageError(f"no model file at {weights}")
+    if sheet is not None:
+        if sheet.suffix.lower() != ".png":
+            raise UsageError(f"cannot write {sheet}: the contact sheet is a .png file")
+        compose.probe_writable(sheet)
+
+    from .ambigram import make_ambigram
+
+    amb = make_ambigram(w1, w2, symmetry=symmetry, seed=seed, candidates=candidates,
+                        style=style, pick=pick, weights=weights)
+    look = {"color": color, "background": background, "height": height}
+    if out == "-":
+        sys.stdout.write(amb.to_svg(**look))
+        sys.stdout.flush()
+    elif out is not None:
+        amb.save(out, **look)
+    if sheet is not None:
+        try:
+            atomic.write_bytes(sheet, amb.sheet_png())
+        except OSError as e:
+            raise UsageError(f"cannot write {sheet}: {e.strerror or e}") from None
+    if not quiet:
+        from rich.markup import escape
+
+        err.print(_score_table(amb))
+        wrote = [str(p) for p in (out if out != "-" else "stdout", sheet) if p is not None]
+        err.print(f"[green]made[/] {escape(amb.title)}: legibility {amb.legibility:.2f} (weakest "
+                  f"letter), style {amb.style} {escape(amb.style_name)}"
+                  + (f"; wrote {escape(', '.join(wrote))}" if wrote else ""), soft_wrap=True)
+    if preview:
+        # On stdout unless stdout carries the SVG or the JSON report.
+        con = Console(highlight=False) if out != "-" and not json_report else err
+        con.print(amb.preview(columns=min(80, max(20, con.width - 1))), markup=False)
+    if json_report:
+        import json
+
+        report = amb.report()
+        report["output"] = out
+        report["sheet"] = str(sheet) if sheet else None
+        sys.stdout.write(json.dumps(report, ensure_ascii=False) + "\n")
+
+
+def _score_table(amb):  # an Ambigram -> a rich Table (both imported lazily)
+    """Compact per-letter scores: both readings' probabilities, legibility, style agreement."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    how = {"rotate": "turned", "mirror": "mirrored", "flip": "flipped"}[amb.symmetry]
+    table = Table(title=escape(f"{amb.word1} / {amb.word2} ({amb.symmetry})"),
+                  title_justify="left", box=None, pad_edge=False)
+    for name in ("#", "pair", "as is", how, "legible", "stroke", "style", "pick"):
+        table.add_column(name, justify="left" if name == "pair" else "right")
+    for s in amb.scores:
+        bad = "[red]" if s.legibility < 0.5 else ""
+        table.add_row(str(s.cell), escape(f"{s.upright} / {s.turned}"), f"{s.p_upright:.2f}",
+                      f"{s.p_turned:.2f}", f"{bad}{s.legibility:.2f}", f"{s.stroke:.1f}",
+                      f"{s.style:.2f}", f"{s.pick}/{s.alternatives - 1}")
+    return table
+
+
+# ---- train
+
+
+@app.command("train", rich_help_panel=MODEL)
+def train_cmd(
+    dataset: Annotated[Path, typer.Argument(help="Data set folder (from build-dataset).")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Run folder: checkpoint, samples, "
+                                      "metrics, weights.pt.")],
+    what: Annotated[str, typer.Option(
+        help="'generator' (recognisers, then the GAN) or 'classifier' (recognisers only).")
+    ] = "generator",
+    steps: Annotated[int | None, typer.Option(help="Generator steps \\[default: 5000; "
+                                              "300 with --words].")] = None,
+    batch_size: Annotated[int | None, typer.Option(help="Batch size \\[default: 32].")] = None,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    device: Annotated[str, typer.Option(help="auto, cpu, cuda or mps.")] = "auto",
+    resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --out.")] = False,
+    quick: Annotated[bool, typer.Option("--quick", help="A tiny run of the whole pipeline "
+                                        "(a couple of minutes).")] = False,
+    words: Annotated[tuple[str, str] | None, typer.Option(
+        help="Fine-tune on just the pairs that this word pair needs: --words dear read.")] = None,
+    symmetry: Annotated[str, typer.Option(help="Symmetry for --words: rotate, mirror, flip.")
+                        ] = "rotate",
+    weights: Annotated[Path | None, typer.Option(
+        help="Start from these weights \\[default with --words: the shipped model].")] = None,
+    export: Annotated[Path | None, typer.Option(
+        help="Also copy the final weights here (e.g. weights/ambictl.pt).")] = None,
+) -> None:
+    """Train the recognisers and the pair-conditional ambigram generator."""
+    from dataclasses import replace
+
+    from rich.progress import TextColumn
+
+    from . import training
+    from . import weights as wfile
+
+    if what not in ("generator", "classifier"):
+        raise UsageError(f"unknown --what {what!r}; choose generator or classifier")
+    cfg = training.TrainConfig.quick() if quick else training.TrainConfig()
+    init = str(weights) if weights else None
+    if words:
+        cfg.pairs = training.word_pairs(words[0], words[1], symmetry)
+        init = init or str(wfile.default_path())
+        cfg = replace(cfg, steps=300, sample_every=50, checkpoint_every=100)
+    cfg = replace(cfg, seed=seed, **{k: v for k, v in (("steps", steps),
+                                                        ("batch_size", batch_size)) if v})
+    if cfg.steps < 1 or cfg.batch_size < 2:
+        raise UsageError("--steps must be >= 1 and --batch-size >= 2")
+    rank = int(os.environ.get("RANK", 0))  # under torchrun only rank 0 reports
+    bar = _progress(disable=rank > 0)
+    bar.columns = (*bar.columns, TextColumn("[dim]{task.fields[info]}"))
+    with bar:
+        result = training.train(dataset, out, cfg, device=device, resume=resume,
+                                init_weights=init, what=what, progress=bar)
+    if rank > 0:
+        return
+    if export:
+        import shutil
+
+        from .atomic import write_bytes
+
+        write_bytes(export, result.weights_path.read_bytes())
+        shutil.copystat(result.weights_path, export)
+    acc = ", ".join(f"{a:.1%}" for a in result.recognizer_accuracy) or "n/a"
+    err.print(f"[green]done[/] in {result.seconds:.0f} s: {result.steps} steps, recogniser "
+              f"accuracy on held-out fonts {acc}; weights in {result.weights_path}"
+              + (f" (copied to {export})" if export else ""))
+
+
+# ---- eval
+
+
+def _threads(threads: int | None) -> None:
+    if threads is not None:
+        if threads < 1:
+            raise UsageError("--threads must be >= 1")
+        import torch
+
+        torch.set_num_threads(threads)
+
+
+@app.command("train-judge", rich_help_panel=MODEL)
+def train_judge_cmd(
+    dataset: Annotated[Path, typer.Argument(help="Data set folder (from build-dataset).")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Judge weights file to write, "
+                                      "e.g. weights/judge.pt.")],
+    steps: Annotated[int | None, typer.Option(help="Training steps \\[default: 1500].")] = None,
+    batch_size: Annotated[int | None, typer.Option(help="Batch size \\[default: 96].")] = None,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    device: Annotated[str, typer.Option(help="auto, cpu, cuda or mps.")] = "cpu",
+    threads: Annotated[int | None, typer.Option(
+        help="CPU threads for torch (1 is often fastest on a busy machine).")] = None,
+    quick: Annotated[bool, typer.Option("--quick", help="A few seconds; a structural run, "
+                                        "not a usable judge.")] = False,
+) -> None:
+    """Train the held-out judge that `eval` uses, on the data set's VALIDATION fonts only."""
+    from dataclasses import replace
+
+    from rich.progress import TextColumn
+
+    from .judge import JudgeTrainConfig, train_judge
+
+    _threads(threads)
+    cfg = JudgeTrainConfig.quick() if quick else JudgeTrainConfig()
+    cfg = replace(cfg, seed=seed, **{k: v for k, v in (("steps", steps),
+                                                        ("batch_size", batch_size)) if v})
+    if cfg.steps < 1 or cfg.batch_size < 2:
+        raise UsageError("--steps must be >= 1 and --batch-size >= 2")
+    bar = _progress()
+    bar.columns = (*bar.columns, TextColumn("[dim]{task.fields[info]}"))
+    task = bar.add_task("judge", total=cfg.steps, info="")
+    with bar:
+        report = train_judge(dataset, out, cfg, device=device, tick=lambda m: bar.update(
+            task, completed=m["step"], info=f"loss {m['loss']:.3f}"))
+    acc = report.metrics["clean_accuracy_unseen_fonts"]
+    err.print(f"[green]done[/] in {report.seconds:.0f} s: clean accuracy on the "
+              f"{report.metrics['unseen_fonts']} fonts it never saw {acc.get('all', 0):.1%} "
+              f"(case-merged {acc.get('case_merged', 0):.1%}, within lower case "
+              f"{acc.get('within_lower', 0):.1%}, within capitals {acc.get('within_upper', 0):.1%}"
+              f"); wrote {report.path}", soft_wrap=True)
+
+
+@app.command("eval", rich_help_panel=MODEL)
+def eval_cmd(
+    weights: Annotated[Path | None, typer.Option(
+        help="Model weights \\[default: the shipped weights/ambictl.pt].")] = None,
+    judge: Annotated[Path | None, typer.Option(
+        help="Judge weights \\[default: the shipped weights/judge.pt].")] = None,
+    out: Annotated[Path, typer.Option("-o", "--out", help="Folder for CSVs, heatmaps, "
+                                      "word sheets and summary.json.")] = Path("eval"),
+    chars: Annotated[list[str] | None, typer.Option(
+        help="Character set to pair up (repeatable): lower, upper, digits or the characters "
+             "themselves \\[default: lower and upper].")] = None,
+    symmetry: Annotated[list[str] | None, typer.Option(
+        help="rotate, mirror or flip (repeatable) \\[default: all three].")] = None,
+    styles: Annotated[int | None, typer.Option(
+        help="Styles (fonts of the model's bank) per pair; 0 = all \\[default: 8].")] = None,
+    word_styles: Annotated[int | None, typer.Option(
+        help="Styles each word pair is drawn in \\[default: 4].")] = None,
+    ocr_styles: Annotated[int | None, typer.Option(
+        help="Of those, how many Tesseract reads \\[default: 1].")] = None,
+    pairs: Annotated[Path | None, typer.Option(
+        help="Word pairs file: lines 'word1 word2' \\[default: the shipped list].")] = None,
+    max_words: Annotated[int | None, typer.Option(help="Use only the first N word pairs.")
+                         ] = None,
+    ocr: Annotated[bool, typer.Option("--ocr/--no-ocr", help="Read words with Tesseract when "
+                                      "it is installed.")] = True,
+    quick: Annotated[bool, typer.Option("--quick", help="A small subset in seconds: rotate, "
+                                        "9 letters, 4 styles, 12 words.")] = False,
+    seed: Annotated[int, typer.Option(help="Seed of the styles' noise codes.")] = 0,
+    json_out: Annotated[bool, typer.Option("--json", help="Print summary.json to stdout "
+                                           "instead of tables.")] = False,
+    device: Annotated[str, typer.Option(help="auto, cpu, cuda or mps.")] = "auto",
+    threads: Annotated[int | None, typer.Option(help="CPU threads for torch.")] = None,
+) -> None:
+    """Measure ambigram quality with a held-out judge (and Tesseract), beside baselines.
+
+    Per symmetry: the share of character pairs x styles whose both views the judge reads (it
+    chooses among the evaluated set only, e.g. the 26 lower-case letters), the same for the
+    overlay and upright baselines, word pairs read glyph by glyph and by Tesseract, and style
+    quality (FID-like realism, diversity across styles). Files go to --out.
+    """
+    import json
+    from dataclasses import replace
+
+    from .eval_report import print_report, write_outputs
+    from .evaluate import EvalConfig, evaluate, parse_charsets
+
+    _threads(threads)
+    cfg = EvalConfig.quick_preset() if quick else EvalConfig()
+    given = {"styles": styles, "word_styles": word_styles, "ocr_styles": ocr_styles,
+             "max_words": max_words}
+    cfg = replace(cfg, seed=seed, ocr=ocr, pairs_file=pairs,
+                  **{k: v for k, v in given.items() if v is not None})
+    if chars:
+        cfg = replace(cfg, charsets=parse_charsets(chars))
+    if symmetry:
+        cfg = replace(cfg, symmetries=tuple(dict.fromkeys(symmetry)))
+    if cfg.styles < 0 or cfg.word_styles < 0 or cfg.ocr_styles < 0 or \
+            (cfg.max_words is not None and cfg.max_words < 1):
+        raise UsageError("--styles, --word-styles and --ocr-styles must be >= 0, "
+                         "--max-words >= 1")
+    bar = _progress()
+    bar.transient = True  # type: ignore[attr-defined]
+    task = bar.add_task("eval", total=100)
+    with bar:
+        result = evaluate(cfg, weights, judge, device, progress=lambda what, frac: bar.update(
+            task, completed=round(100 * frac), description=f"eval {what}"))
+    written = write_outputs(result, out)
+    if json_out:
+        print(json.dumps({**result.summary, "files": [p.name for p in written]
+                          + ["summary.json"]}, indent=1, ensure_ascii=False))
+        return
+    print_report(result.summary, Console(highlight=False))
+    err.print(f"[green]wrote[/] {len(written) + 1} files to {out}/ in "
+              f"{result.summary['seconds']:.0f} s", soft_wrap=True)
+
+
 def main() -> None:
     """Console entry point: run the app, turning known failures into one line on stderr."""
     try:
@@ -115,19 +427,19 @@ def main() -> None:
     except AmbictlError as e:
         if _debug:
             raise
-        err.print(f"[red]error:[/] {e}", soft_wrap=True)
+        err.print(f"[red]error:[/] {escape(str(e))}", soft_wrap=True)
         sys.exit(e.exit_code)
     except ClickException as e:
         if _debug:
             raise
-        err.print(f"[red]error:[/] {e.format_message()} (see --help)", soft_wrap=True)
+        err.print(f"[red]error:[/] {escape(e.format_message())} (see --help)", soft_wrap=True)
         sys.exit(e.exit_code)
     except (KeyboardInterrupt, typer.Abort):
         code = 130
     except Exception as e:
         if _debug:
             raise
-        err.print(f"[red]internal error:[/] {type(e).__name__}: {e} "
+        err.print(f"[red]internal error:[/] {type(e).__name__}: {escape(str(e))} "
                   "(run with --debug for the traceback)", soft_wrap=True)
         sys.exit(1)
     if code == 130:

@@ -1,0 +1,401 @@
+"""`ambictl eval`: honest quality figures for a model, beside baselines, by judges it never saw.
+
+For each symmetry it measures, with the held-out judge (see judge.py) and optionally Tesseract:
+
+1. ambigramability: for every ordered pair (a, b) of a character set, over N styles, the share of
+   glyphs whose both views the judge reads: the glyph as a, the transformed glyph as b. The judge
+   chooses among the evaluated character set only (26 lower-case letters, say), because a reader
+   of a lower-case ambigram expects lower-case letters: telling l from I or o from 0 is not the
+   question. The same for the `overlay` and `upright` baselines (baselines.py);
+2. words: a list of word pairs drawn cell by cell (eval_words.py), read glyph by glyph by the judge
+   and whole by Tesseract when present;
+3. style quality: a Fréchet distance between the judge's penultimate features of the drawn glyphs
+   (both views) and of real glyphs, and the diversity across styles relative to real fonts, so
+   legibility cannot be bought with blobs that only a network reads.
+
+Everything is deterministic for a seed: styles are the first N of the model's style bank (the
+most legible training fonts, one per family), and each style gets one seeded noise code z, shared
+by all its pairs the way a word shares one z.
+"""
+
+from __future__ import annotations
+
+import itertools
+import string
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from . import baselines, weights
+from .errors import DataError, UsageError
+from .judge import Judge
+from .models import SYMMETRIES, Generator, ModelConfig, transform
+
+METHODS = ("model", "overlay", "upright")
+NAMED_SETS = {"lower": string.ascii_lowercase, "upper": string.ascii_uppercase,
+              "digits": string.digits}
+DEFAULT_SETS = ("lower", "upper")
+QUICK_CHARS = "abdnopqsu"  # pairs with natural ambigrams (d/p, n/u, s/s) and hard ones
+DEFAULT_STYLES = 8
+EXTREMES = 10  # hardest and easiest pairs listed
+
+
+# ----------------------------------------------------------------------------- the model
+
+
+@dataclass
+class ModelBank:
+    """A generator with its style bank: glyphs[s, c] = character c drawn in style (font) s."""
+
+    G: Generator
+    cfg: ModelConfig
+    glyphs: torch.Tensor  # (n_styles, n_chars, 1, S, S) float, ink = 1
+    names: list[str]
+    meta: dict[str, Any]
+
+    @property
+    def n_styles(self) -> int:
+        return self.glyphs.shape[0]
+
+    def index(self, chars: str) -> list[int]:
+        missing = [c for c in chars if c not in self.cfg.chars]
+        if missing:
+            raise UsageError(f"the model has no {''.join(missing)!r}: it draws "
+                             f"{self.cfg.chars!r}")
+        return [self.cfg.chars.index(c) for c in chars]
+
+
+def load_model(path: str | Path | None, device: torch.device) -> ModelBank:
+    """The generator and style bank from a weights file (default: the shipped model)."""
+    path = Path(path) if path else weights.default_path()
+    if not path.is_file():
+        raise DataError(f"no model weights at {path}; train one with `ambictl train` or pass "
+                        "--weights")
+    payload = weights.load(path, "model")
+    try:
+        cfg = ModelConfig(**payload["model_config"])
+        G = Generator(cfg)
+        G.load_state_dict(payload["generator"])
+        bank = payload["styles"]["glyphs"]
+        names = list(payload["styles"]["names"])
+    except (KeyError, TypeError, RuntimeError) as e:
+        raise DataError(f"refusing {path}: not a model this ambictl can load ({e})") from None
+    glyphs = bank.float().div(255).unsqueeze(2)
+    if glyphs.shape[1:] != (cfg.n_chars, 1, cfg.image_size, cfg.image_size) or not len(glyphs):
+        raise DataError(f"refusing {path}: its style bank does not match its configuration")
+    meta = {**payload.get("meta", {}), "path": str(path)}
+    return ModelBank(G.eval().requires_grad_(False).to(device), cfg, glyphs.to(device), names,
+                     meta)
+
+
+class Draw:
+    """Draws the glyph of pairs (a, b) in styles s under one symmetry, by each method."""
+
+    def __init__(self, bank: ModelBank, symmetry: str, z: torch.Tensor,
+                 batch: int | None = None) -> None:
+        # Small batches on the CPU: several times faster than large ones (cache, no page faults).
+        cpu = bank.glyphs.device.type == "cpu"
+        self.bank, self.symmetry, self.z = bank, symmetry, z
+        self.batch = batch or (64 if cpu else 1024)
+
+    @torch.no_grad()
+    def __call__(self, method: str, a: torch.Tensor, b: torch.Tensor, s: torch.Tensor
+                 ) -> torch.Tensor:
+        """a, b: character indices of the model; s: style indices; all (B,) long."""
+        out = []
+        dev = self.bank.glyphs.device
+        for aa, bb, ss in zip(a.split(self.batch), b.split(self.batch), s.split(self.batch),
+                              strict=True):
+            aa, bb, ss = aa.to(dev), bb.to(dev), ss.to(dev)
+            ga = self.bank.glyphs[ss, aa]
+            gtb = transform(self.bank.glyphs[ss, bb], self.symmetry)
+            if method == "model":
+                sym = torch.full_like(aa, SYMMETRIES.index(self.symmetry))
+                x = self.bank.G(ga, gtb, aa, bb, sym, self.z[ss])
+            elif method == "overlay":
+                x = baselines.overlay(ga, gtb)
+            elif method == "upright":
+                x = baselines.upright(ga, gtb)
+            else:
+                raise ValueError(f"unknown method {method!r}")
+            out.append(x.clamp(0, 1).cpu())
+        return torch.cat(out) if out else torch.zeros(0, 1, self.bank.cfg.image_size,
+                                                      self.bank.cfg.image_size)
+
+
+def style_codes(bank: ModelBank, seed: int) -> torch.Tensor:
+    """One noise code per style, fixed by the seed (a word shares its style's code)."""
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(bank.n_styles, bank.cfg.z_dim, generator=g).to(bank.glyphs.device)
+
+
+# ----------------------------------------------------------------------------- pairs
+
+
+def parse_charsets(specs: list[str] | None) -> dict[str, str]:
+    """--chars values: 'lower', 'upper', 'digits' or literal characters -> {name: chars}."""
+    out: dict[str, str] = {}
+    for spec in specs or list(DEFAULT_SETS):
+        spec = spec.strip()
+        chars = NAMED_SETS.get(spec, spec)
+        if not chars:
+            raise UsageError("--chars is empty: give a set name (lower, upper, digits) or "
+                             "characters, e.g. --chars abdpqnuo")
+        if len(set(chars)) != len(chars) or any(c.isspace() for c in chars):
+            raise UsageError(f"--chars {spec!r} repeats characters or holds spaces")
+        name = spec if spec in NAMED_SETS else f"set{len(out) + 1}"
+        out[name] = chars
+    return out
+
+
+@dataclass
+class PairResult:
+    """One method on one character set under one symmetry."""
+
+    chars: str
+    matrix: np.ndarray  # (n, n): share of styles read both ways; rows a (as is), columns b
+    view1: np.ndarray  # (n, n): share read as a as it is
+    view2: np.ndarray  # (n, n): share read as b transformed
+    features: torch.Tensor  # (n, n, styles, 2, D) judge features of both views
+    style_spread: float  # mean pixel difference between styles of one pair (see `spread`)
+
+    @property
+    def mean(self) -> float:
+        return float(self.matrix.mean())
+
+    def ranked(self) -> list[tuple[str, float]]:
+        """(pair, score) from hardest to easiest; ties in character order."""
+        n = len(self.chars)
+        cells = [(self.chars[i] + self.chars[j], float(self.matrix[i, j]))
+                 for i in range(n) for j in range(n)]
+        return sorted(cells, key=lambda c: c[1])
+
+    def summary(self) -> dict[str, Any]:
+        ranked = self.ranked()
+        easiest = sorted(ranked, key=lambda c: -c[1])
+        return {"mean": round(self.mean, 4), "view1": round(float(self.view1.mean()), 4),
+                "view2": round(float(self.view2.mean()), 4),
+                "hardest": [[p, round(v, 4)] for p, v in ranked[:EXTREMES]],
+                "easiest": [[p, round(v, 4)] for p, v in easiest[:EXTREMES]]}
+
+
+def pair_grid(n_pairs_side: int, styles: list[int]) -> tuple[torch.Tensor, torch.Tensor,
+                                                             torch.Tensor]:
+    """Row-major (a, b, style) positions over n x n pairs and the styles."""
+    idx = torch.tensor(list(itertools.product(range(n_pairs_side), range(n_pairs_side),
+                                              range(len(styles)))), dtype=torch.long)
+    return idx[:, 0], idx[:, 1], torch.tensor(styles, dtype=torch.long)[idx[:, 2]]
+
+
+def evaluate_pairs(draw: Draw, judge: Judge, chars: str, styles: list[int], method: str
+                   ) -> PairResult:
+    """Draw every (a, b) of `chars` in every style; the judge reads both views among `chars`."""
+    n, k = len(chars), len(styles)
+    model_idx = torch.tensor(draw.bank.index(chars))
+    ia, ib, s = pair_grid(n, styles)
+    glyphs = draw(method, model_idx[ia], model_idx[ib], s)
+    logits1, f1 = judge.analyse(glyphs)
+    logits2, f2 = judge.analyse(transform(glyphs, draw.symmetry))
+    read1 = torch.tensor([chars.index(c) for c in judge.choose(logits1, chars)])
+    read2 = torch.tensor([chars.index(c) for c in judge.choose(logits2, chars)])
+    ok1 = (read1 == ia).float().view(n, n, k)
+    ok2 = (read2 == ib).float().view(n, n, k)
+    feats = torch.stack([f1, f2], 1).view(n, n, k, 2, -1)
+    return PairResult(chars, (ok1 * ok2).mean(2).numpy(), ok1.mean(2).numpy(),
+                      ok2.mean(2).numpy(), feats, spread(glyphs.view(n * n, k, -1)))
+
+
+# ----------------------------------------------------------------------------- style quality
+
+
+def frechet_distance(x: np.ndarray, y: np.ndarray) -> float:
+    """Fréchet distance between Gaussians fitted to two feature sets (rows = samples): the FID
+    formula, on the judge's features instead of Inception's."""
+    x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
+    mu1, mu2 = x.mean(0), y.mean(0)
+    c1 = np.cov(x, rowvar=False) if len(x) > 1 else np.zeros((x.shape[1],) * 2)
+    c2 = np.cov(y, rowvar=False) if len(y) > 1 else np.zeros((y.shape[1],) * 2)
+    # tr sqrt(C1 C2) = sum of sqrt eigenvalues of sqrt(C1) C2 sqrt(C1), which is symmetric.
+    w, v = np.linalg.eigh(c1)
+    root1 = (v * np.sqrt(np.clip(w, 0, None))) @ v.T
+    cross = np.sqrt(np.clip(np.linalg.eigvalsh(root1 @ c2 @ root1), 0, None)).sum()
+    return float(((mu1 - mu2) ** 2).sum() + np.trace(c1) + np.trace(c2) - 2 * cross)
+
+
+def spread(images: torch.Tensor) -> float:
+    """How much the styles of one glyph differ: images (groups, styles, pixels) -> the mean
+    absolute pixel difference between two styles of a group, averaged over groups. Pixels, not
+    features, so that a judge's reaction to odd shapes cannot pass for variety."""
+    if images.shape[1] < 2:
+        return float("nan")
+    x = images.double()
+    d = torch.cdist(x, x, p=1) / x.shape[-1]  # (groups, k, k)
+    k = x.shape[1]
+    return float(d.sum() / (x.shape[0] * k * (k - 1)))
+
+
+@dataclass
+class RealFeatures:
+    """The judge's features of real glyphs: the style bank's fonts, per character."""
+
+    by_char: dict[str, torch.Tensor]  # char -> (styles, D)
+    pixels: dict[str, torch.Tensor]  # char -> (styles, S * S)
+
+    @classmethod
+    def of(cls, bank: ModelBank, judge: Judge, chars: str, styles: list[int]) -> RealFeatures:
+        idx = torch.tensor(bank.index(chars))
+        s = torch.tensor(styles)
+        glyphs = bank.glyphs[s][:, idx].transpose(0, 1).cpu()  # (chars, styles, 1, S, S)
+        feats = judge.features(glyphs.flatten(0, 1)).view(len(chars), len(styles), -1)
+        return cls({c: feats[i] for i, c in enumerate(chars)},
+                   {c: glyphs[i].flatten(1) for i, c in enumerate(chars)})
+
+    def stack(self, chars: str) -> torch.Tensor:
+        return torch.stack([self.by_char[c] for c in chars])  # (chars, styles, D)
+
+
+def style_quality(results: list[PairResult], real: RealFeatures) -> dict[str, float]:
+    """FID-like realism (lower is better; 0 = real glyphs) and diversity across styles relative
+    to the real fonts' (1.0 = as varied as real fonts; near 0 = one shape for every style)."""
+    gen = torch.cat([r.features.flatten(0, 3) for r in results]).numpy()
+    chars = "".join(dict.fromkeys("".join(r.chars for r in results)))
+    ref = real.stack(chars)
+    fid = frechet_distance(gen, ref.flatten(0, 1).numpy())
+    gen_spread = float(np.mean([r.style_spread for r in results]))
+    real_spread = spread(torch.stack([real.pixels[c] for c in chars]))
+    diversity = float(gen_spread / real_spread) if real_spread > 0 else float("nan")
+    return {"fid": round(fid, 3), "diversity": round(diversity, 4)}
+
+
+# ----------------------------------------------------------------------------- the run
+
+
+@dataclass
+class EvalConfig:
+    charsets: dict[str, str] = field(default_factory=lambda: parse_charsets(None))
+    symmetries: tuple[str, ...] = SYMMETRIES
+    styles: int = DEFAULT_STYLES  # 0 = the whole style bank
+    word_styles: int = 4  # styles each word pair is drawn in (glyph-level judge)
+    ocr_styles: int = 1  # of those, how many Tesseract reads (it is slow)
+    pairs_file: Path | None = None
+    max_words: int | None = None
+    seed: int = 0
+    ocr: bool = True
+    quick: bool = False
+
+    @classmethod
+    def quick_preset(cls, **overrides: Any) -> EvalConfig:
+        """A small subset in seconds: one symmetry, nine characters, four styles, 12 words."""
+        base = {"charsets": {"quick": QUICK_CHARS}, "symmetries": ("rotate",), "styles": 4,
+                "word_styles": 2, "ocr_styles": 1, "max_words": 12, "quick": True}
+        return cls(**{**base, **overrides})
+
+
+@dataclass
+class EvalResult:
+    summary: dict[str, Any]  # JSON-ready
+    pairs: dict[str, dict[str, dict[str, PairResult]]]  # symmetry -> set -> method -> result
+    words: dict[str, Any]  # symmetry -> eval_words.WordResults
+    bank: ModelBank
+
+
+def run_eval(cfg: EvalConfig, judge: Judge, bank: ModelBank,
+             progress: Callable[[str, float], None] | None = None) -> EvalResult:
+    """Measure the model and the baselines; returns figures (no files written)."""
+    from . import eval_words, ocr
+
+    t0 = time.time()
+    for sym in cfg.symmetries:
+        if sym not in SYMMETRIES:
+            raise UsageError(f"unknown symmetry {sym!r}; choose from {', '.join(SYMMETRIES)}")
+    charsets = dict(cfg.charsets)
+    if cfg.quick and charsets.get("quick") == QUICK_CHARS:  # the preset adapts to the model
+        charsets["quick"] = "".join(c for c in QUICK_CHARS if c in bank.cfg.chars
+                                    and c in judge.chars) or QUICK_CHARS
+    for chars in charsets.values():
+        bank.index(chars)
+        judge.index(chars)
+    n_styles = bank.n_styles if cfg.styles <= 0 else min(cfg.styles, bank.n_styles)
+    styles = list(range(n_styles))
+    z = style_codes(bank, cfg.seed)
+    notes: list[str] = []
+    if n_styles < cfg.styles:
+        notes.append(f"the model has {bank.n_styles} styles; --styles {cfg.styles} was cut")
+    all_chars = "".join(dict.fromkeys("".join(charsets.values())))
+    real = RealFeatures.of(bank, judge, all_chars, styles)
+
+    pairs_list, rejected = eval_words.load_pairs(cfg.pairs_file)
+    usable, unusable = eval_words.usable_pairs(pairs_list, bank.cfg.chars, judge.chars)
+    if cfg.max_words is not None:
+        usable = usable[:cfg.max_words]
+    if rejected:
+        notes.append(f"{len(rejected)} word pairs refused (first: {rejected[0]})")
+    if unusable:
+        notes.append(f"{len(unusable)} word pairs skipped: characters the model or judge lacks")
+    exe, ocr_note = ocr.availability() if cfg.ocr else (None, "Tesseract OCR off (--no-ocr)")
+    notes.append(ocr_note)
+
+    steps = len(cfg.symmetries) * (len(charsets) * len(METHODS) + 1)
+    done = 0
+
+    def tick(what: str) -> None:
+        nonlocal done
+        done += 1
+        if progress:
+            progress(what, done / steps)
+
+    pair_results: dict[str, dict[str, dict[str, PairResult]]] = {}
+    word_results: dict[str, Any] = {}
+    summary: dict[str, Any] = {}
+    for sym in cfg.symmetries:
+        draw = Draw(bank, sym, z)
+        per_set: dict[str, dict[str, PairResult]] = {}
+        for name, chars in charsets.items():
+            per_set[name] = {}
+            for method in METHODS:
+                per_set[name][method] = evaluate_pairs(draw, judge, chars, styles, method)
+                tick(f"{sym} {name} {method}")
+        pair_results[sym] = per_set
+        words = eval_words.evaluate_words(draw, judge, usable, styles[:cfg.word_styles],
+                                          exe, cfg.ocr_styles)
+        word_results[sym] = words
+        tick(f"{sym} words")
+        summary[sym] = {
+            "pairs": {name: {m: r.summary() for m, r in res.items()}
+                      for name, res in per_set.items()},
+            "words": words.summary(),
+            "style": {m: style_quality([per_set[n][m] for n in per_set], real)
+                      for m in METHODS},
+        }
+    out = {
+        "model": {"weights": bank.meta.get("path"), "chars": bank.cfg.chars,
+                  "styles": bank.names[:n_styles], "steps": bank.meta.get("steps")},
+        "judge": {"weights": judge.meta.get("path"), "metrics": judge.metrics},
+        "settings": {"symmetries": list(cfg.symmetries), "charsets": charsets,
+                     "styles": n_styles, "word_styles": min(cfg.word_styles, n_styles),
+                     "ocr_styles": min(cfg.ocr_styles, cfg.word_styles, n_styles),
+                     "word_pairs": len(usable), "seed": cfg.seed, "quick": cfg.quick,
+                     "ocr": exe is not None, "judge_reads_among": "the evaluated set"},
+        "results": summary,
+        "notes": notes,
+        "seconds": round(time.time() - t0, 1),
+    }
+    return EvalResult(out, pair_results, word_results, bank)
+
+
+def evaluate(cfg: EvalConfig, weights_path: str | Path | None = None,
+             judge_path: str | Path | None = None, device: str = "cpu",
+             progress: Callable[[str, float], None] | None = None) -> EvalResult:
+    """Load the model and the judge (defaults: the shipped weights) and run the evaluation."""
+    from .judge import load_judge
+    from .training import pick_device
+
+    dev = pick_device(device)
+    judge = load_judge(judge_path).to(dev)
+    bank = load_model(weights_path, dev)
+    return run_eval(cfg, judge, bank, progress)
