@@ -75,6 +75,7 @@ class Model:
     style_names: list[str]
     style_glyphs: torch.Tensor  # (n_styles, n_chars, 1, S, S) float in [0, 1]
     path: Path | None = None
+    meta: dict[str, Any] = field(default_factory=dict)  # how it was trained
 
     @property
     def chars(self) -> str:
@@ -153,7 +154,8 @@ def _build(payload: dict[str, Any], path: Path) -> Model:
     fast = torch.channels_last
     return Model(config=cfg, generator=gen.eval().requires_grad_(False).to(memory_format=fast),
                  recognizers=[r.requires_grad_(False).to(memory_format=fast) for r in recognizers],
-                 style_names=[str(n) for n in names], style_glyphs=bank.unsqueeze(2), path=path)
+                 style_names=[str(n) for n in names], style_glyphs=bank.unsqueeze(2), path=path,
+                 meta=payload.get("meta") if isinstance(payload.get("meta"), dict) else {})
 
 
 # --- results --------------------------------------------------------------------------------

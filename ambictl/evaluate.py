@@ -31,12 +31,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from . import baselines, weights
-from .errors import DataError, UsageError
+from . import baselines
+from .errors import UsageError
 from .judge import Judge
 from .models import SYMMETRIES, Generator, ModelConfig, transform
 
-METHODS = ("model", "overlay", "upright")
+METHODS = ("model", "ranked", "overlay", "upright")
+RANKED_CANDIDATES = 4  # "ranked": the best of this many noise codes, chosen as `make` chooses
 NAMED_SETS = {"lower": string.ascii_lowercase, "upper": string.ascii_uppercase,
               "digits": string.digits}
 DEFAULT_SETS = ("lower", "upper")
@@ -57,6 +58,7 @@ class ModelBank:
     glyphs: torch.Tensor  # (n_styles, n_chars, 1, S, S) float, ink = 1
     names: list[str]
     meta: dict[str, Any]
+    recognizers: list[torch.nn.Module] = field(default_factory=list)  # the model's own ranking
 
     @property
     def n_styles(self) -> int:
@@ -71,26 +73,14 @@ class ModelBank:
 
 
 def load_model(path: str | Path | None, device: torch.device) -> ModelBank:
-    """The generator and style bank from a weights file (default: the shipped model)."""
-    path = Path(path) if path else weights.default_path()
-    if not path.is_file():
-        raise DataError(f"no model weights at {path}; train one with `ambictl train` or pass "
-                        "--weights")
-    payload = weights.load(path, "model")
-    try:
-        cfg = ModelConfig(**payload["model_config"])
-        G = Generator(cfg)
-        G.load_state_dict(payload["generator"])
-        bank = payload["styles"]["glyphs"]
-        names = list(payload["styles"]["names"])
-    except (KeyError, TypeError, RuntimeError) as e:
-        raise DataError(f"refusing {path}: not a model this ambictl can load ({e})") from None
-    glyphs = bank.float().div(255).unsqueeze(2)
-    if glyphs.shape[1:] != (cfg.n_chars, 1, cfg.image_size, cfg.image_size) or not len(glyphs):
-        raise DataError(f"refusing {path}: its style bank does not match its configuration")
-    meta = {**payload.get("meta", {}), "path": str(path)}
-    return ModelBank(G.eval().requires_grad_(False).to(device), cfg, glyphs.to(device), names,
-                     meta)
+    """The generator, its recognisers and style bank from a weights file (default: shipped),
+    loaded and checked exactly as `make` loads them."""
+    from .ambigram import load_model as load_checked
+
+    m = load_checked(path)
+    return ModelBank(m.generator.to(device), m.config, m.style_glyphs.to(device),
+                     m.style_names, {**m.meta, "path": str(m.path)},
+                     [r.to(device) for r in m.recognizers])
 
 
 class Draw:
@@ -114,9 +104,11 @@ class Draw:
             aa, bb, ss = aa.to(dev), bb.to(dev), ss.to(dev)
             ga = self.bank.glyphs[ss, aa]
             gtb = transform(self.bank.glyphs[ss, bb], self.symmetry)
-            if method == "model":
+            if method in ("model", "ranked"):
                 sym = torch.full_like(aa, SYMMETRIES.index(self.symmetry))
                 x = self.bank.G(ga, gtb, aa, bb, sym, self.z[ss])
+                if method == "ranked":
+                    x = self._best_candidate(x, ga, gtb, aa, bb, sym)
             elif method == "overlay":
                 x = baselines.overlay(ga, gtb)
             elif method == "upright":
@@ -126,6 +118,24 @@ class Draw:
             out.append(x.clamp(0, 1).cpu())
         return torch.cat(out) if out else torch.zeros(0, 1, self.bank.cfg.image_size,
                                                       self.bank.cfg.image_size)
+
+
+    def _best_candidate(self, first: torch.Tensor, ga: torch.Tensor, gtb: torch.Tensor,
+                        a: torch.Tensor, b: torch.Tensor, sym: torch.Tensor) -> torch.Tensor:
+        """What `make` does per cell: K noise codes, keep the one the model's own recognisers
+        read best from both directions (the lower of the two probabilities)."""
+        g = torch.Generator().manual_seed(len(a))
+        cands, scores = [first], []
+        for _ in range(RANKED_CANDIDATES - 1):
+            z = torch.randn(len(a), self.bank.cfg.z_dim, generator=g).to(a.device)
+            cands.append(self.bank.G(ga, gtb, a, b, sym, z))
+        for x in cands:
+            p_a = torch.stack([r(x).softmax(1) for r in self.bank.recognizers]).mean(0)
+            p_b = torch.stack([r(transform(x, self.symmetry)).softmax(1)
+                               for r in self.bank.recognizers]).mean(0)
+            scores.append(torch.minimum(p_a.gather(1, a[:, None]), p_b.gather(1, b[:, None])))
+        best = torch.cat(scores, 1).argmax(1)
+        return torch.stack(cands, 1)[torch.arange(len(a)), best]
 
 
 def style_codes(bank: ModelBank, seed: int) -> torch.Tensor:

@@ -24,7 +24,7 @@ from ambictl.evaluate import (
     parse_charsets,
     spread,
 )
-from ambictl.models import Generator, ModelConfig, transform
+from ambictl.models import Generator, ModelConfig, Recognizer, transform
 
 TINY_CHARS = "abdpqnuo"
 PAIRS = "pod\nupon noun\nbad dab  # a comment\nhello\ndear reads\n# only a comment\n"
@@ -224,6 +224,7 @@ def tiny(tmp_path_factory: pytest.TempPathFactory, sample_fonts: SampleFonts) ->
     styles = (table.glyphs[:3, :, 0] * 255).round().byte()
     weights.save(root / "model.pt", "model", {
         "model_config": cfg.to_dict(), "generator": G.state_dict(),
+        "recognizers": [{"kind": "vgg", "state": Recognizer(cfg.n_chars, "vgg").state_dict()}],
         "styles": {"names": [f"font {i}" for i in range(len(styles))], "glyphs": styles},
         "meta": {"steps": 0}})
     train_judge(ds, root / "judge.pt", JudgeTrainConfig.quick(), width=8)
@@ -301,7 +302,7 @@ def test_eval_with_tesseract(tiny: dict[str, Path]) -> None:
 def test_missing_weights_are_clear_errors(tiny: dict[str, Path], tmp_path: Path) -> None:
     from ambictl.errors import DataError
 
-    with pytest.raises(DataError, match="no model weights"):
+    with pytest.raises(DataError, match="no model file"):
         evaluate(_quick(tiny), tmp_path / "none.pt", tiny["judge"], "cpu")
     with pytest.raises(DataError, match="no judge weights"):
         evaluate(_quick(tiny), tiny["model"], tmp_path / "none.pt", "cpu")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import pickle
 import signal
 import subprocess
@@ -9,6 +10,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from conftest import PYTHON, cli_env
@@ -166,3 +168,42 @@ def test_cli_quick_end_to_end_and_sigint_resume(small_dataset, tmp_path: Path) -
     assert done.returncode == 0, done.stderr
     assert weights.load(run / "checkpoint.pt", "checkpoint")["trainer"]["step"] == stopped + 2
     assert weights.load(run / "weights.pt", "model")["meta"]["steps"] == stopped + 2
+
+
+def test_resume_refuses_a_changed_data_set(small_dataset, tmp_path: Path) -> None:
+    import shutil
+
+    train(small_dataset.path, tmp_path / "run", tiny_config(steps=3), device="cpu")
+    changed = tmp_path / "ds"
+    shutil.copytree(small_dataset.path, changed)
+    manifest = (changed / "manifest.json").read_text()
+    images = np.load(changed / "images.npy")
+    images[0, 0, 0] ^= 255  # one pixel differs: a different data set
+    np.save(changed / "images.npy", images)
+    from ambictl.dataset import ARRAYS, content_hash
+
+    blobs = {n: (changed / f"{n}.npy").read_bytes() for n in ARRAYS}
+    old = json.loads(manifest)
+    old["content_hash"] = content_hash(blobs, old["chars"])
+    (changed / "manifest.json").write_text(json.dumps(old))
+    with pytest.raises(DataError, match="data set changed"):
+        train(changed, tmp_path / "run", tiny_config(), device="cpu", resume=True)
+
+
+@pytest.mark.parametrize("damage", ["missing", "corrupt-manifest", "corrupt-array"])
+def test_cli_train_on_a_bad_data_set_is_one_line(small_dataset, tmp_path: Path,
+                                                 damage: str) -> None:
+    import shutil
+
+    ds = tmp_path / "ds"
+    if damage != "missing":
+        shutil.copytree(small_dataset.path, ds)
+        target = ds / ("manifest.json" if damage == "corrupt-manifest" else "labels.npy")
+        target.write_bytes(b"\x00garbage")
+    out = subprocess.run([PYTHON, "-m", "ambictl", "train", str(ds), "-o", str(tmp_path / "r"),
+                          "--quick", "--device", "cpu"], env=cli_env(), capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:"), out.stderr
+    assert not (tmp_path / "r" / "checkpoint.pt").exists()
