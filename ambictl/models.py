@@ -56,8 +56,8 @@ class ModelConfig:
 
 
 class Recognizer(nn.Module):
-    """A small VGG-style CNN. `kind` picks one of a few distinct designs, so that an ensemble (and
-    the held-out judge) do not share one architecture's blind spots."""
+    """A small CNN. `kind` picks one of two distinct designs, so that the training ensemble does not
+    share one architecture's blind spots (the held-out judge, ambictl.judge, is a third design)."""
 
     def __init__(self, n_classes: int, kind: str = "vgg", width: int = 32) -> None:
         super().__init__()
@@ -71,23 +71,16 @@ class Recognizer(nn.Module):
             layers = [self._block(1, w, 5, gn=True), self._block(w, 2 * w, 5, stride=2, gn=True),
                       self._block(2 * w, 3 * w, 3, stride=2, gn=True),
                       self._block(3 * w, 4 * w, 3, stride=2, gn=True), nn.AdaptiveMaxPool2d(1)]
-        elif kind == "judge":  # dilated context, avg pooling, dropout: the outside judge
-            layers = [self._block(1, w, 3), self._block(w, w, 3, dilation=2), nn.AvgPool2d(2),
-                      self._block(w, 2 * w, 3), self._block(2 * w, 2 * w, 3, dilation=2),
-                      nn.AvgPool2d(2), self._block(2 * w, 4 * w, 3), nn.AdaptiveAvgPool2d(2),
-                      nn.Flatten(), nn.Dropout(0.3), nn.Linear(16 * w, 4 * w), nn.ReLU()]
         else:
             raise ValueError(f"unknown recogniser kind {kind!r}")
         self.features = nn.Sequential(*layers, nn.Flatten())
         self.head = nn.Linear(4 * w, n_classes)
 
     @staticmethod
-    def _block(cin: int, cout: int, k: int, stride: int = 1, dilation: int = 1,
-               gn: bool = False) -> nn.Sequential:
-        pad = dilation * (k // 2)
+    def _block(cin: int, cout: int, k: int, stride: int = 1, gn: bool = False) -> nn.Sequential:
         norm = nn.GroupNorm(8, cout) if gn else nn.BatchNorm2d(cout)
-        return nn.Sequential(nn.Conv2d(cin, cout, k, stride, pad, dilation=dilation, bias=False),
-                             norm, nn.ReLU(inplace=True))
+        return nn.Sequential(nn.Conv2d(cin, cout, k, stride, k // 2, bias=False), norm,
+                             nn.ReLU(inplace=True))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # Centre the input so ink and paper are symmetric around zero.
