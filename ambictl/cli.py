@@ -265,7 +265,9 @@ def train_cmd(
     if words:
         cfg.pairs = training.word_pairs(words[0], words[1], symmetry)
         init = init or str(wfile.default_path())
-        cfg = replace(cfg, steps=300, sample_every=50, checkpoint_every=100)
+        # A gentle fine-tune: fewer steps, half the learning rates (see PairSampler on focus).
+        cfg = replace(cfg, steps=300, sample_every=50, checkpoint_every=100,
+                      lr_g=cfg.lr_g / 2, lr_d=cfg.lr_d / 2)
     cfg = replace(cfg, seed=seed, **{k: v for k, v in (("steps", steps),
                                                         ("batch_size", batch_size)) if v})
     if cfg.steps < 1 or cfg.batch_size < 2:

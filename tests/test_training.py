@@ -207,3 +207,17 @@ def test_cli_train_on_a_bad_data_set_is_one_line(small_dataset, tmp_path: Path,
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error:"), out.stderr
     assert not (tmp_path / "r" / "checkpoint.pt").exists()
+
+
+def test_pair_sampler_focuses_on_word_pairs_but_keeps_the_general_mix() -> None:
+    from ambictl.glyphs import PairSampler
+
+    chars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    sampler = PairSampler(chars, [("d", "d", "rotate"), ("e", "a", "rotate")], focus=0.5)
+    a, b, sym = sampler.sample(4000, torch.Generator().manual_seed(0))
+    word = (((a == 3) & (b == 3)) | ((a == 4) & (b == 0))) & (sym == 0)
+    assert 0.45 < word.float().mean().item() < 0.6
+    assert len(set(zip(a.tolist(), b.tolist(), strict=True))) > 200  # the general mix stays
+    general = PairSampler(chars)
+    a, b, _ = general.sample(20000, torch.Generator().manual_seed(0))
+    assert len(set(zip(a.tolist(), b.tolist(), strict=True))) > 0.9 * len(chars) ** 2
