@@ -219,5 +219,7 @@ def test_pair_sampler_focuses_on_word_pairs_but_keeps_the_general_mix() -> None:
     assert 0.45 < word.float().mean().item() < 0.6
     assert len(set(zip(a.tolist(), b.tolist(), strict=True))) > 200  # the general mix stays
     general = PairSampler(chars)
-    a, b, _ = general.sample(20000, torch.Generator().manual_seed(0))
-    assert len(set(zip(a.tolist(), b.tolist(), strict=True))) > 0.9 * len(chars) ** 2
+    assert bool((general.joint > 0).all())  # every pair can come up
+    a, b, _ = general.sample(100_000, torch.Generator().manual_seed(0))
+    lower = {(x, y) for x, y in zip(a.tolist(), b.tolist(), strict=True) if x >= 26 and y >= 26}
+    assert len(lower) == 26 * 26  # and every lower-case pair does, in a long run
