@@ -7,6 +7,7 @@ Every failure the user can act on becomes one line on stderr and a non-zero exit
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -422,8 +423,13 @@ def eval_cmd(
               f"{result.summary['seconds']:.0f} s", soft_wrap=True)
 
 
+def _terminate(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # SIGTERM cleans up like Ctrl-C (temp files and folders removed)
+
+
 def main() -> None:
     """Console entry point: run the app, turning known failures into one line on stderr."""
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         code = app(standalone_mode=False)  # an int only from an exit: --help, Ctrl-C (130)
     except AmbictlError as e:

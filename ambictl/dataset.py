@@ -117,7 +117,9 @@ def _render_file(job: tuple[str, str, str | None, str, int, str]) -> FileResult:
 
 
 def _ignore_sigint() -> None:
+    """Workers leave Ctrl-C to the parent, and die quietly when the pool terminates them."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 @dataclass

@@ -112,8 +112,9 @@ def _children(pid: int) -> list[int]:
     return kids
 
 
-def _interrupt_build(cwd: Path, size: int) -> subprocess.CompletedProcess[str] | None:
-    """Start a full build, SIGINT it once its workers run; None if it ended first."""
+def _interrupt_build(cwd: Path, size: int, sig: int = signal.SIGINT
+                     ) -> subprocess.CompletedProcess[str] | None:
+    """Start a full build, signal it once its workers run; None if it ended first."""
     proc = subprocess.Popen([PYTHON, "-m", "ambictl", "build-dataset", "-o", "out",
                              "--no-system-fonts", "--size", str(size), "--workers", "2"],
                             cwd=cwd, env=cli_env(), stdout=subprocess.PIPE,
@@ -125,17 +126,18 @@ def _interrupt_build(cwd: Path, size: int) -> subprocess.CompletedProcess[str] |
     if proc.poll() is not None:
         proc.communicate()
         return None
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)
     out, err = proc.communicate(timeout=60)
     return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses /proc and SIGINT")
-def test_ctrl_c_leaves_nothing_behind(tmp_path: Path) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_ctrl_c_leaves_nothing_behind(tmp_path: Path, sig: int) -> None:
     if len(list(fonts_dir().rglob("*.woff2"))) < 20:
         pytest.skip("needs the bundled fonts for a build that lasts a few seconds")
     for size in (64, 256):
-        proc = _interrupt_build(tmp_path, size)
+        proc = _interrupt_build(tmp_path, size, sig)
         if proc is not None:
             break
         for leftover in tmp_path.iterdir():  # the build beat the signal: clear it, go bigger
