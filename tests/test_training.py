@@ -223,3 +223,14 @@ def test_pair_sampler_focuses_on_word_pairs_but_keeps_the_general_mix() -> None:
     a, b, _ = general.sample(100_000, torch.Generator().manual_seed(0))
     lower = {(x, y) for x, y in zip(a.tolist(), b.tolist(), strict=True) if x >= 26 and y >= 26}
     assert len(lower) == 26 * 26  # and every lower-case pair does, in a long run
+
+
+def test_resume_refuses_a_checkpoint_of_another_configuration(small_dataset, tmp_path: Path
+                                                              ) -> None:
+    run = tmp_path / "run"
+    train(small_dataset.path, run, tiny_config(steps=3), device="cpu")
+    ckpt = weights.load(run / "checkpoint.pt", "checkpoint")
+    ckpt["model_config"]["width"] = 64  # as if written by a wider model
+    weights.save(run / "checkpoint.pt", "checkpoint", ckpt)
+    with pytest.raises(DataError, match="another model configuration"):
+        train(small_dataset.path, run, tiny_config(), device="cpu", resume=True)
