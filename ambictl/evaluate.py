@@ -35,6 +35,7 @@ from . import baselines
 from .errors import UsageError
 from .judge import Judge
 from .models import SYMMETRIES, Generator, ModelConfig, transform
+from .training import case_groups, within_case
 
 METHODS = ("model", "ranked", "overlay", "upright")
 RANKED_CANDIDATES = 4  # "ranked": the best of this many noise codes, chosen as `make` chooses
@@ -129,11 +130,14 @@ class Draw:
         for _ in range(RANKED_CANDIDATES - 1):
             z = torch.randn(len(a), self.bank.cfg.z_dim, generator=g).to(a.device)
             cands.append(self.bank.G(ga, gtb, a, b, sym, z))
+        groups = case_groups(self.bank.cfg.chars).to(a.device)
+
+        def p(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:  # within the case, as make does
+            return torch.stack([within_case(r(x), y, groups).softmax(1)
+                                for r in self.bank.recognizers]).mean(0).gather(1, y[:, None])
+
         for x in cands:
-            p_a = torch.stack([r(x).softmax(1) for r in self.bank.recognizers]).mean(0)
-            p_b = torch.stack([r(transform(x, self.symmetry)).softmax(1)
-                               for r in self.bank.recognizers]).mean(0)
-            scores.append(torch.minimum(p_a.gather(1, a[:, None]), p_b.gather(1, b[:, None])))
+            scores.append(torch.minimum(p(x, a), p(transform(x, self.symmetry), b)))
         best = torch.cat(scores, 1).argmax(1)
         return torch.stack(cands, 1)[torch.arange(len(a)), best]
 

@@ -63,7 +63,8 @@ class PairSampler:
     """Draws (a, b, symmetry) triples.
 
     Without explicit pairs: same-case pairs dominate (lower 55 %, capitals 30 %, digits 5 %, any
-    mix 10 %), letters weighted half by English frequency and half uniformly so every pair is
+    mix 10 %), letters weighted a quarter by English frequency and three quarters uniformly (the
+    commonest lower-case pair comes up about 4x as often as the rarest), so every pair is
     covered. With `pairs` (a fine-tune for one word pair) those make `focus` of each batch and the
     general mix the rest: trained on a handful of pairs alone, the generator soon draws shapes the
     frozen recognisers accept but people do not read (the discriminator, seeing only those few
@@ -81,7 +82,7 @@ class PairSampler:
             idx = [(chars.index(a), chars.index(b), SYMMETRIES.index(s)) for a, b, s in pairs]
             self.fixed = torch.tensor(idx)
         w = torch.tensor([_letter_weight(c) for c in chars])
-        w = 0.5 * w / w.sum() + 0.5 / n
+        w = 0.25 * w / w.sum() + 0.75 / n
         groups = {"lower": (0.55, [c.islower() for c in chars]),
                   "upper": (0.30, [c.isupper() for c in chars]),
                   "digit": (0.05, [c.isdigit() for c in chars]),

@@ -3,8 +3,10 @@
 The generator's loss, per glyph x for the pair (a, b) under symmetry T:
   adversarial  hinge loss from a projection discriminator that sees x with label a and T(x) with
                label b (DiffAugment on real and fake alike), so the discriminator does the realism;
-  legibility   cross-entropy of a frozen ENSEMBLE of recognisers of different designs on augmented
-               views of x and T(x), at a moderate weight, so no single network can be fooled;
+  legibility   cross-entropy of a frozen ENSEMBLE of recognisers of different designs on several
+               augmented draws of x and T(x) (so no single network or pixel pattern can be
+               fooled), each read among its own case group; after a warm-up it outweighs the
+               adversarial term (at equal weights realism won over legibility on hard pairs);
   diversity    a mode-seeking term: two noise codes for the same pair and style must differ.
 The generator's weights are averaged (EMA) for sampling.
 
@@ -20,7 +22,7 @@ import signal
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import atomic, augment, weights
+from .compose import case_class
 from .dataset import load_dataset
 from .errors import AmbictlError, DataError, UsageError
 from .glyphs import GlyphTable, PairSampler
@@ -56,7 +59,13 @@ class TrainConfig:
     batch_size: int = 32
     lr_g: float = 2e-4
     lr_d: float = 2e-4
-    cls_weight: float = 1.0
+    # Legibility outweighs realism per unit of loss, but only once D has had time to learn what
+    # real glyphs look like: the weight rises from a tenth to its full value over cls_warmup.
+    cls_weight: float = 10.0
+    cls_warmup: int = 1000
+    adv_weight: float = 0.5
+    cls_draws: int = 2  # augmented draws of each view the recognisers read (expectation over them)
+    cls_within_case: bool = True  # recognisers choose among the label's own case group
     ms_weight: float = 0.5
     diversity_target: float = 0.04  # wanted mean |x1 - x2| per unit of mean |z1 - z2|
     ema: float = 0.998
@@ -75,7 +84,7 @@ class TrainConfig:
     def quick(cls) -> TrainConfig:
         """The whole pipeline in a couple of minutes on a laptop CPU (tests, demos)."""
         return cls(steps=60, batch_size=16, recognizer_steps=60, recognizer_batch=64,
-                   sample_every=30, checkpoint_every=30, n_styles=4,
+                   sample_every=30, checkpoint_every=30, n_styles=4, cls_warmup=20,
                    model={"width": 16, "d_width": 16, "emb_dim": 16})
 
 
@@ -185,6 +194,24 @@ def per_font_accuracy(models: list[nn.Module], table: GlyphTable) -> torch.Tenso
 # ----------------------------------------------------------------------------- the GAN
 
 
+def case_groups(chars: str) -> torch.Tensor:
+    """Group number of each character's case class (compose.case_class: lower, upper, ...)."""
+    names = {"lower": 0, "upper": 1, "digit": 2, "other": 3}
+    return torch.tensor([names[case_class(c)] for c in chars])
+
+
+def within_case(logits: torch.Tensor, labels: torch.Tensor, groups: torch.Tensor
+                ) -> torch.Tensor:
+    """Logits with every class outside the label's case group ruled out.
+
+    A reader of a lower-case ambigram chooses among lower-case letters (so does `ambictl eval`):
+    an "o" that a recogniser takes for "O" or "0" is no failure, and the legibility loss should
+    not spend the generator's capacity on telling them apart.
+    """
+    other = groups[None, :] != groups[labels][:, None]
+    return logits.masked_fill(other, torch.finfo(logits.dtype).min / 2)
+
+
 class GanTrainer:
     """Holds the models, optimisers and random state of one generator training run."""
 
@@ -198,6 +225,7 @@ class GanTrainer:
         self.recognizers = [r.to(device).eval().requires_grad_(False) for r in recognizers]
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=tcfg.lr_g, betas=(0.0, 0.99))
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=tcfg.lr_d, betas=(0.0, 0.99))
+        self.case_group = case_groups(mcfg.chars).to(device)
         self.sampler = PairSampler(table.chars, tcfg.pairs, tcfg.symmetry_weights)
         self.rng = torch.Generator(device=device).manual_seed(tcfg.seed * 1000 + ddp.rank)
         self.cpu_rng = torch.Generator().manual_seed(tcfg.seed * 1000 + ddp.rank)
@@ -246,15 +274,20 @@ class GanTrainer:
         self.D.requires_grad_(False)
         adv = -self.D(augment.diff_augment(views, self.rng), labels).mean()
         self.D.requires_grad_(True)
-        seen = augment.for_recognizer(views, self.rng)
-        logits = [r(seen) for r in self.recognizers]
-        cls = torch.stack([F.cross_entropy(lg, labels) for lg in logits]).mean()
+        draws = max(1, self.tcfg.cls_draws)
+        seen = augment.for_recognizer(views.repeat(draws, 1, 1, 1), self.rng)
+        targets = labels.repeat(draws)
+        logits = [self._within_case(r(seen), targets) for r in self.recognizers]
+        cls = torch.stack([F.cross_entropy(lg, targets) for lg in logits]).mean()
         x1, x2 = x.chunk(2)
         z1, z2 = t["z"].chunk(2)
         ratio = (x1 - x2).abs().mean() / (z1 - z2).abs().mean()
         # Mode seeking, bounded: pushes until alternatives differ enough, then stops.
         ms = F.relu(self.tcfg.diversity_target - ratio) / self.tcfg.diversity_target
-        loss_g = adv + self.tcfg.cls_weight * cls + self.tcfg.ms_weight * ms
+        ramp = min(1.0, 0.1 + 0.9 * self.step / self.tcfg.cls_warmup) if self.tcfg.cls_warmup \
+            else 1.0
+        loss_g = (self.tcfg.adv_weight * adv + self.tcfg.cls_weight * ramp * cls
+                  + self.tcfg.ms_weight * ms)
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         self.opt_g.step()
@@ -262,11 +295,16 @@ class GanTrainer:
         self.step += 1
 
         with torch.no_grad():
-            clean = [r(views.detach()).argmax(1) == labels for r in self.recognizers]
+            clean = [self._within_case(r(views.detach()), labels).argmax(1) == labels
+                     for r in self.recognizers]
             ok = torch.stack(clean).all(0)
             read = (ok.chunk(2)[0] & ok.chunk(2)[1]).float().mean()
         return {"loss_d": loss_d.item(), "adv": adv.item(), "cls": cls.item(),
                 "div": ratio.item(), "read": read.item()}
+
+    def _within_case(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        return within_case(logits, labels, self.case_group) if self.tcfg.cls_within_case \
+            else logits
 
     @torch.no_grad()
     def _update_ema(self) -> None:
@@ -446,6 +484,8 @@ def train(dataset: str | os.PathLike[str], run_dir: str | os.PathLike[str], tcfg
         (run / "samples").mkdir(parents=True, exist_ok=True)
     train_split = glyph_set.subset("train") if manifest["split"]["train"] else glyph_set
     init = weights.load(init_weights, "model") if init_weights else None
+    if init and not ckpt:  # a fine-tune: its discriminator is trained already, no warm-up
+        tcfg = replace(tcfg, cls_warmup=0)
     mcfg = ModelConfig(**init["model_config"]) if init else ModelConfig(chars=glyph_set.chars,
                                                                          **tcfg.model)
     if mcfg.chars != glyph_set.chars:

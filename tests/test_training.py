@@ -234,3 +234,16 @@ def test_resume_refuses_a_checkpoint_of_another_configuration(small_dataset, tmp
     weights.save(run / "checkpoint.pt", "checkpoint", ckpt)
     with pytest.raises(DataError, match="another model configuration"):
         train(small_dataset.path, run, tiny_config(), device="cpu", resume=True)
+
+
+def test_within_case_rules_out_other_case_groups_only() -> None:
+    from ambictl.training import case_groups, within_case
+
+    groups = case_groups("aBc1")
+    assert groups.tolist() == [0, 1, 0, 2]
+    logits = torch.tensor([[0.0, 5.0, 1.0, 9.0], [0.0, 5.0, 1.0, 9.0]])
+    out = within_case(logits, torch.tensor([0, 1]), groups)
+    # Label "a": only "a" and "c" remain, so "c" wins; label "B": only "B" remains.
+    assert out[0].argmax().item() == 2 and out[1].argmax().item() == 1
+    assert torch.equal(out[0, [0, 2]], logits[0, [0, 2]])
+    assert torch.isfinite(torch.nn.functional.cross_entropy(out, torch.tensor([0, 1])))
