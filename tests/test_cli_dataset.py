@@ -128,6 +128,8 @@ def _interrupt_build(cwd: Path, size: int, sig: int = signal.SIGINT
         return None
     proc.send_signal(sig)
     out, err = proc.communicate(timeout=60)
+    if proc.returncode == 0:  # the signal landed after the build had finished its last write
+        return None
     return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
