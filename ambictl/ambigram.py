@@ -49,7 +49,7 @@ from .compose import (
     pair_cells,
 )
 from .errors import DataError, UsageError
-from .models import Generator, ModelConfig, load_recognizers, transform
+from .models import Generator, ModelConfig, case_groups, load_recognizers, transform, within_case
 
 MAX_ALTERNATIVES = 8  # per cell, on the contact sheet and for --pick
 STYLE_WEIGHT = 0.3  # legibility traded for an e-fold stroke-width jump between neighbours
@@ -82,10 +82,9 @@ class Model:
         return self.config.chars
 
     @cached_property
-    def class_mask(self) -> torch.Tensor:
-        """(n_chars, n_chars) bool: row c marks the characters c competes with (its case class)."""
-        cls = [compose.case_class(c) for c in self.chars]
-        return torch.tensor([[x == y for y in cls] for x in cls])
+    def case_groups(self) -> torch.Tensor:
+        """Case class of each character: a glyph competes only with its own class."""
+        return case_groups(self.chars)
 
 
 _cache: dict[tuple[str, int, int], Model] = {}
@@ -323,12 +322,11 @@ def _generate(model: Model, a: torch.Tensor, b: torch.Tensor, sym: int, style: i
 
 def _probabilities(model: Model, x: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     """P(label | image), softmax within the label's case class, averaged over the ensemble."""
-    mask = model.class_mask[labels]
     total = torch.zeros(len(x))
     for r in model.recognizers:
         parts = [r(x[i:i + _BATCH].contiguous(memory_format=torch.channels_last))
                  for i in range(0, len(x), _BATCH)]
-        logits = torch.cat(parts).float().masked_fill(~mask, float("-inf"))
+        logits = within_case(torch.cat(parts).float(), labels, model.case_groups)
         total += logits.softmax(1).gather(1, labels[:, None])[:, 0]
     return total / len(model.recognizers)
 

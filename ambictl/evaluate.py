@@ -34,8 +34,7 @@ import torch
 from . import baselines
 from .errors import UsageError
 from .judge import Judge
-from .models import SYMMETRIES, Generator, ModelConfig, transform
-from .training import case_groups, within_case
+from .models import SYMMETRIES, Generator, ModelConfig, case_groups, transform, within_case
 
 METHODS = ("model", "ranked", "overlay", "upright")
 RANKED_CANDIDATES = 4  # "ranked": the best of this many noise codes, chosen as `make` chooses

@@ -19,6 +19,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils import spectral_norm
 
+from .compose import case_class
+
 SYMMETRIES = ("rotate", "mirror", "flip")
 
 
@@ -95,6 +97,24 @@ def load_recognizers(entries: list[dict], n_classes: int) -> list[Recognizer]:
         r.load_state_dict(e["state"])
         out.append(r.eval())
     return out
+
+
+def case_groups(chars: str) -> torch.Tensor:
+    """Group number of each character's case class (compose.case_class: lower, upper, ...)."""
+    names = {"lower": 0, "upper": 1, "digit": 2, "other": 3}
+    return torch.tensor([names[case_class(c)] for c in chars])
+
+
+def within_case(logits: torch.Tensor, labels: torch.Tensor, groups: torch.Tensor
+                ) -> torch.Tensor:
+    """Logits with every class outside the label's case group ruled out.
+
+    A reader of a lower-case ambigram chooses among lower-case letters (so does `ambictl eval`):
+    an "o" that a recogniser takes for "O" or "0" is no failure, and the legibility loss should
+    not spend the generator's capacity on telling them apart.
+    """
+    other = groups[None, :] != groups[labels][:, None]
+    return logits.masked_fill(other, torch.finfo(logits.dtype).min / 2)
 
 
 # ----------------------------------------------------------------------------- generator

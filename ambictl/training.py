@@ -33,7 +33,6 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import atomic, augment, weights
-from .compose import case_class
 from .dataset import load_dataset
 from .errors import AmbictlError, DataError, UsageError
 from .glyphs import GlyphTable, PairSampler
@@ -43,8 +42,10 @@ from .models import (
     Generator,
     ModelConfig,
     Recognizer,
+    case_groups,
     load_recognizers,
     transform,
+    within_case,
 )
 
 SAMPLE_PAIRS = [("d", "p", "rotate"), ("a", "e", "rotate"), ("n", "u", "rotate"),
@@ -192,24 +193,6 @@ def per_font_accuracy(models: list[nn.Module], table: GlyphTable) -> torch.Tenso
 
 
 # ----------------------------------------------------------------------------- the GAN
-
-
-def case_groups(chars: str) -> torch.Tensor:
-    """Group number of each character's case class (compose.case_class: lower, upper, ...)."""
-    names = {"lower": 0, "upper": 1, "digit": 2, "other": 3}
-    return torch.tensor([names[case_class(c)] for c in chars])
-
-
-def within_case(logits: torch.Tensor, labels: torch.Tensor, groups: torch.Tensor
-                ) -> torch.Tensor:
-    """Logits with every class outside the label's case group ruled out.
-
-    A reader of a lower-case ambigram chooses among lower-case letters (so does `ambictl eval`):
-    an "o" that a recogniser takes for "O" or "0" is no failure, and the legibility loss should
-    not spend the generator's capacity on telling them apart.
-    """
-    other = groups[None, :] != groups[labels][:, None]
-    return logits.masked_fill(other, torch.finfo(logits.dtype).min / 2)
 
 
 class GanTrainer:

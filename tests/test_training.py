@@ -237,7 +237,7 @@ def test_resume_refuses_a_checkpoint_of_another_configuration(small_dataset, tmp
 
 
 def test_within_case_rules_out_other_case_groups_only() -> None:
-    from ambictl.training import case_groups, within_case
+    from ambictl.models import case_groups, within_case
 
     groups = case_groups("aBc1")
     assert groups.tolist() == [0, 1, 0, 2]
