@@ -49,12 +49,20 @@ from .compose import (
     pair_cells,
 )
 from .errors import DataError, UsageError
-from .models import Generator, ModelConfig, case_groups, load_recognizers, transform, within_case
+from .models import (
+    Generator,
+    ModelConfig,
+    case_groups,
+    ensemble_probability,
+    load_recognizers,
+    transform,
+)
 
 MAX_ALTERNATIVES = 8  # per cell, on the contact sheet and for --pick
 STYLE_WEIGHT = 0.3  # legibility traded for an e-fold stroke-width jump between neighbours
 DUPLICATE = 0.01  # mean |difference| under which two candidates count as the same glyph
-_BATCH = 1024  # samples per generator / recogniser call: bounds memory for long words
+_BATCH = 64  # samples per generator / recogniser call: on the CPU small batches stay in cache
+# (2.5x faster than 1024 at 32 px) and bound memory for long words
 _STROKE_FLOOR = 0.5  # px added to stroke widths before their ratio: blank glyphs stay finite
 DEFAULT_HEIGHT = 256
 # Tracing: 4x working resolution, one refinement round. Measured on the generator's glyphs, the
@@ -320,17 +328,6 @@ def _generate(model: Model, a: torch.Tensor, b: torch.Tensor, sym: int, style: i
     return torch.cat(outs).reshape(n, k, s, s).clamp(0, 1)
 
 
-def _probabilities(model: Model, x: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """P(label | image), softmax within the label's case class, averaged over the ensemble."""
-    total = torch.zeros(len(x))
-    for r in model.recognizers:
-        parts = [r(x[i:i + _BATCH].contiguous(memory_format=torch.channels_last))
-                 for i in range(0, len(x), _BATCH)]
-        logits = within_case(torch.cat(parts).float(), labels, model.case_groups)
-        total += logits.softmax(1).gather(1, labels[:, None])[:, 0]
-    return total / len(model.recognizers)
-
-
 def _legibility(model: Model, cands: torch.Tensor, a: torch.Tensor, b: torch.Tensor,
                 symmetry: str) -> tuple[np.ndarray, np.ndarray]:
     """(p_upright, p_turned), each (n, K), of all candidates in one recogniser pass."""
@@ -338,7 +335,8 @@ def _legibility(model: Model, cands: torch.Tensor, a: torch.Tensor, b: torch.Ten
     x = cands.reshape(n * k, 1, s, s)
     views = torch.cat([x, transform(x, symmetry)])
     labels = torch.cat([a.repeat_interleave(k), b.repeat_interleave(k)])
-    p = _probabilities(model, views, labels).reshape(2, n, k).numpy().astype(np.float64)
+    p = ensemble_probability(model.recognizers, model.case_groups, views, labels, _BATCH)
+    p = p.reshape(2, n, k).numpy().astype(np.float64)
     return p[0], p[1]
 
 

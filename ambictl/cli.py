@@ -319,6 +319,9 @@ def train_judge_cmd(
         help="CPU threads for torch (1 is often fastest on a busy machine).")] = None,
     quick: Annotated[bool, typer.Option("--quick", help="A few seconds; a structural run, "
                                         "not a usable judge.")] = False,
+    augment: Annotated[str, typer.Option(
+        help="strong (the shipped judge) or light (a cross-check judge that shares no "
+             "augmentation with the training recognisers).")] = "strong",
 ) -> None:
     """Train the held-out judge that `eval` uses, on the data set's VALIDATION fonts only."""
     from dataclasses import replace
@@ -329,8 +332,10 @@ def train_judge_cmd(
 
     _threads(threads)
     cfg = JudgeTrainConfig.quick() if quick else JudgeTrainConfig()
-    cfg = replace(cfg, seed=seed, **{k: v for k, v in (("steps", steps),
-                                                        ("batch_size", batch_size)) if v})
+    if augment not in ("strong", "light"):
+        raise UsageError(f"unknown --augment {augment!r}; choose strong or light")
+    cfg = replace(cfg, seed=seed, augment=augment, **{
+        k: v for k, v in (("steps", steps), ("batch_size", batch_size)) if v})
     if cfg.steps < 1 or cfg.batch_size < 2:
         raise UsageError("--steps must be >= 1 and --batch-size >= 2")
     bar = _progress()

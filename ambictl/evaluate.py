@@ -34,7 +34,14 @@ import torch
 from . import baselines
 from .errors import UsageError
 from .judge import Judge
-from .models import SYMMETRIES, Generator, ModelConfig, case_groups, transform, within_case
+from .models import (
+    SYMMETRIES,
+    Generator,
+    ModelConfig,
+    case_groups,
+    ensemble_probability,
+    transform,
+)
 
 METHODS = ("model", "ranked", "overlay", "upright")
 RANKED_CANDIDATES = 4  # "ranked": the best of this many noise codes, chosen as `make` chooses
@@ -131,13 +138,12 @@ class Draw:
             cands.append(self.bank.G(ga, gtb, a, b, sym, z))
         groups = case_groups(self.bank.cfg.chars).to(a.device)
 
-        def p(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:  # within the case, as make does
-            return torch.stack([within_case(r(x), y, groups).softmax(1)
-                                for r in self.bank.recognizers]).mean(0).gather(1, y[:, None])
+        def p(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+            return ensemble_probability(self.bank.recognizers, groups, x, y)
 
         for x in cands:
             scores.append(torch.minimum(p(x, a), p(transform(x, self.symmetry), b)))
-        best = torch.cat(scores, 1).argmax(1)
+        best = torch.stack(scores, 1).argmax(1)
         return torch.stack(cands, 1)[torch.arange(len(a)), best]
 
 

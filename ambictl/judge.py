@@ -1,14 +1,14 @@
 """The held-out judge: a letter classifier that `ambictl eval` trusts because training never saw it.
 
-The generator is trained against recognisers ("vgg", "wide") on the data set's TRAIN-split fonts.
-A figure measured with those networks, or on those fonts, would flatter it: the generator learns
-their blind spots. The judge therefore differs on both axes:
+The generator is trained against recognisers (designs "vgg", "wide", "coarse") on the data set's
+TRAIN-split fonts. A figure measured with those networks, or on those fonts, would flatter it: the
+generator learns their blind spots. The judge therefore differs on both axes:
 
 * another architecture: a small residual network with a strided 5x5 stem, GELU and a global
-  average pool (no VGG stack, no wide strided kernels), see `JudgeNet`;
+  average pool (no VGG stack, no wide strided kernels, no half-resolution input), see `JudgeNet`;
 * other fonts: it is trained ONLY on the validation-split fonts, which the generator never trains
-  on, with its own, stronger augmentation (affine with anisotropic scale, an elastic warp,
-  continuous stroke weight, contrast, blur, noise, small erasures);
+  on (with the strong augmentation, augment.strong: anisotropic affine, elastic warp, continuous
+  stroke weight, contrast, blur, noise, small erasures; the training recognisers use it too);
 * it is then scored on the train-split fonts, which it never saw, and that clean accuracy travels
   in its weights file (payload "metrics") and in weights/README.md.
 
@@ -17,7 +17,6 @@ Its penultimate features (the pooled 4 * width vector) also serve the FID-like r
 
 from __future__ import annotations
 
-import math
 import os
 import time
 from collections.abc import Callable
@@ -53,6 +52,10 @@ class JudgeTrainConfig:
     lr: float = 3e-3
     seed: int = 0
     source_size: int = 64  # augment at this size, then area-shrink to the judge's size
+    # "strong" (augment.strong, the judge's) or "light" (augment.for_recognizer): a light judge
+    # shares neither fonts, design nor augmentation with the "+warp" training recognisers, a
+    # cross-check on the strong judge's figures.
+    augment: str = "strong"
 
     @classmethod
     def quick(cls) -> JudgeTrainConfig:
@@ -195,70 +198,16 @@ def load_judge(path: str | os.PathLike[str] | None = None) -> Judge:
     return Judge(net, cfg, payload.get("metrics"), {**payload.get("meta", {}), "path": str(path)})
 
 
-# ----------------------------------------------------------------------------- augmentation
-
-
-def _uniform(b: int, lo: float, hi: float, g: torch.Generator, device: torch.device
-             ) -> torch.Tensor:
-    return torch.rand(b, generator=g, device=device) * (hi - lo) + lo
-
-
-def warp_grid(x: torch.Tensor, g: torch.Generator, elastic: float = 0.03, cells: int = 4
-              ) -> torch.Tensor:
-    """One sampling grid for a random affine map and a smooth elastic warp together.
-
-    Affine: x and y scaled apart (condensed and extended faces), shear (italics), a small turn
-    and shift. Elastic: a coarse random displacement grid (frame units) upsampled bicubically.
-    """
-    b, _, h, w = x.shape
-    dev = x.device
-    sx, sy = _uniform(b, 0.8, 1.2, g, dev), _uniform(b, 0.88, 1.12, g, dev)
-    r = _uniform(b, -7, 7, g, dev) * math.pi / 180
-    sh = _uniform(b, -0.25, 0.25, g, dev)
-    cos, sin = torch.cos(r), torch.sin(r)
-    theta = torch.stack([
-        torch.stack([cos / sx, (-sin + sh) / sx, _uniform(b, -0.12, 0.12, g, dev)], 1),
-        torch.stack([sin / sy, cos / sy, _uniform(b, -0.08, 0.08, g, dev)], 1)], 1)
-    grid = F.affine_grid(theta, [b, 1, h, w], align_corners=False)
-    coarse = torch.randn(b, 2, cells, cells, generator=g, device=dev) * elastic
-    flow = F.interpolate(coarse, size=(h, w), mode="bicubic", align_corners=True)
-    return grid + flow.permute(0, 2, 3, 1)
-
-
-def _max3(x: torch.Tensor) -> torch.Tensor:
-    """3x3 max filter as two separable passes (several times faster than a 3x3 pool on CPU)."""
-    return F.max_pool2d(F.max_pool2d(x, (1, 3), 1, (0, 1)), (3, 1), 1, (1, 0))
-
-
-def stroke(x: torch.Tensor, g: torch.Generator, strength: float = 0.7) -> torch.Tensor:
-    """Continuous stroke weight: blend towards a one-pixel dilation or erosion by a random
-    amount up to `strength` (a whole pixel at 32 px closes the gap of a C into an O)."""
-    thick, thin = _max3(x), -_max3(-x)
-    amount = (torch.rand(x.shape[0], 1, 1, 1, generator=g, device=x.device) * 2 - 1) * strength
-    return torch.where(amount > 0, x + amount * (thick - x), x - amount * (thin - x))
-
-
-def for_judge(x: torch.Tensor, g: torch.Generator, size: int) -> torch.Tensor:
-    """The judge's augmentation: warp at source resolution, shrink to `size` (area, so the warp
-    is anti-aliased), stroke weight; then, for some samples only, grey ink, blur and noise, and
-    a small erasure. Leaving a share of samples clean keeps batch-norm statistics close to the
-    clean glyphs the judge is scored on and the smooth glyphs a generator draws."""
-    x = F.grid_sample(x, warp_grid(x, g), padding_mode="zeros", align_corners=False)
-    if x.shape[-1] != size:
-        x = F.interpolate(x, size=(size, size), mode="area")
-    x = stroke(x, g)
-    b = x.shape[0]
-
-    def some(p: float) -> torch.Tensor:
-        return torch.rand(b, 1, 1, 1, generator=g, device=x.device) < p
-
-    level = 0.6 + 0.4 * torch.rand(b, 1, 1, 1, generator=g, device=x.device)  # grey ink
-    x = torch.where(some(0.5), x * level, x)
-    x = torch.where(some(0.5), augment.blur_noise(x, g, noise=0.06), x)
-    return torch.where(some(0.2), augment.cutout(x, g, frac=0.2), x)
-
-
 # ----------------------------------------------------------------------------- training
+
+
+def _augment(x: torch.Tensor, g: torch.Generator, size: int, kind: str) -> torch.Tensor:
+    if kind == "strong":
+        return augment.strong(x, g, size)
+    if kind != "light":
+        raise ValueError(f"unknown judge augmentation {kind!r}: strong or light")
+    x = augment.for_recognizer(x, g)
+    return F.interpolate(x, size=(size, size), mode="area") if x.shape[-1] != size else x
 
 
 def train_judge_net(images: torch.Tensor, labels: torch.Tensor, n_classes: int,
@@ -279,7 +228,7 @@ def train_judge_net(images: torch.Tensor, labels: torch.Tensor, n_classes: int,
     net.train()
     for step in range(tcfg.steps):
         idx = torch.multinomial(weight, tcfg.batch_size, replacement=True, generator=g)
-        x = for_judge(x_all[idx], g, jcfg.size)
+        x = _augment(x_all[idx], g, jcfg.size, tcfg.augment)
         loss = F.cross_entropy(net(x), y_all[idx], label_smoothing=0.1)
         opt.zero_grad(set_to_none=True)
         loss.backward()

@@ -58,12 +58,19 @@ class ModelConfig:
 
 
 class Recognizer(nn.Module):
-    """A small CNN. `kind` picks one of two distinct designs, so that the training ensemble does not
-    share one architecture's blind spots (the held-out judge, ambictl.judge, is a third design)."""
+    """A small CNN in one of three designs, so that the training ensemble does not share one
+    architecture's blind spots (the held-out judge, ambictl.judge, is a design of its own).
 
-    def __init__(self, n_classes: int, kind: str = "vgg", width: int = 32) -> None:
+    `spec` is the design, optionally with how it was trained: "vgg", or "vgg+warp" for one
+    trained under the strong augmentation (augment.strong).
+    """
+
+    def __init__(self, n_classes: int, spec: str = "vgg", width: int = 32) -> None:
         super().__init__()
-        self.kind = kind
+        self.spec = spec
+        kind, _, augmentation = spec.partition("+")
+        if augmentation not in ("", "warp"):
+            raise ValueError(f"unknown recogniser augmentation {augmentation!r} in {spec!r}")
         w = width
         if kind == "vgg":  # 3x3 convs, batch norm, max pooling
             layers = [self._block(1, w, 3), self._block(w, w, 3), nn.MaxPool2d(2),
@@ -73,8 +80,12 @@ class Recognizer(nn.Module):
             layers = [self._block(1, w, 5, gn=True), self._block(w, 2 * w, 5, stride=2, gn=True),
                       self._block(2 * w, 3 * w, 3, stride=2, gn=True),
                       self._block(3 * w, 4 * w, 3, stride=2, gn=True), nn.AdaptiveMaxPool2d(1)]
+        elif kind == "coarse":  # reads a half-resolution image: the shape, not pixel detail
+            layers = [nn.AvgPool2d(2), self._block(1, w, 3), self._block(w, 2 * w, 3),
+                      nn.MaxPool2d(2), self._block(2 * w, 4 * w, 3),
+                      self._block(4 * w, 4 * w, 3), nn.AdaptiveAvgPool2d(1)]
         else:
-            raise ValueError(f"unknown recogniser kind {kind!r}")
+            raise ValueError(f"unknown recogniser design {kind!r} in {spec!r}")
         self.features = nn.Sequential(*layers, nn.Flatten())
         self.head = nn.Linear(4 * w, n_classes)
 
@@ -90,7 +101,7 @@ class Recognizer(nn.Module):
 
 
 def load_recognizers(entries: list[dict], n_classes: int) -> list[Recognizer]:
-    """Recognisers from their saved form: [{"kind": ..., "state": state_dict}, ...]."""
+    """Recognisers from their saved form: [{"kind": spec, "state": state_dict}, ...]."""
     out = []
     for e in entries:
         r = Recognizer(n_classes, e["kind"])
@@ -115,6 +126,19 @@ def within_case(logits: torch.Tensor, labels: torch.Tensor, groups: torch.Tensor
     """
     other = groups[None, :] != groups[labels][:, None]
     return logits.masked_fill(other, torch.finfo(logits.dtype).min / 2)
+
+
+def ensemble_probability(recognizers: list[nn.Module], groups: torch.Tensor, x: torch.Tensor,
+                         labels: torch.Tensor, batch: int = 1024) -> torch.Tensor:
+    """P(label | image) per image, read within the label's case group and averaged over the
+    ensemble: how `make` ranks its candidates (and `eval`'s "ranked" method, the same way)."""
+    total = torch.zeros(len(x), device=x.device)
+    for r in recognizers:
+        parts = [r(x[i:i + batch].contiguous(memory_format=torch.channels_last))
+                 for i in range(0, len(x), batch)]
+        logits = within_case(torch.cat(parts).float(), labels, groups)
+        total += logits.softmax(1).gather(1, labels[:, None])[:, 0]
+    return total / len(recognizers)
 
 
 # ----------------------------------------------------------------------------- generator

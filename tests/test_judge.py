@@ -12,6 +12,7 @@ import torch
 from conftest import SampleFonts, copy_fonts
 
 from ambictl import weights
+from ambictl.augment import strong
 from ambictl.errors import DataError
 from ambictl.glyphs import to_model_size
 from ambictl.judge import (
@@ -20,7 +21,6 @@ from ambictl.judge import (
     JudgeNet,
     JudgeTrainConfig,
     clean_accuracy,
-    for_judge,
     load_judge,
     train_judge,
 )
@@ -28,9 +28,11 @@ from ambictl.models import Recognizer, transform
 from ambictl.render import render
 
 SHIPPED = weights.default_path(weights.DEFAULT_JUDGE)
-needs_shipped = pytest.mark.skipif(not SHIPPED.is_file(), reason=f"no shipped judge at {SHIPPED} "
-                                   "(train it: ambictl train-judge data/glyphs -o "
-                                   "weights/judge.pt)")
+# The shipped judges: eval's (strong augmentation) and the cross-check (light augmentation).
+shipped_judges = pytest.mark.parametrize("path, augmentation", [
+    pytest.param(p, a, marks=pytest.mark.skipif(not p.is_file(), reason=f"no {p} (train it: "
+                                                 "ambictl train-judge data/glyphs -o ...)"))
+    for p, a in ((SHIPPED, "strong"), (weights.default_path("judge-light.pt"), "light"))])
 TINY_CHARS = "abdpqnuo"
 
 
@@ -57,7 +59,7 @@ def test_judge_net_differs_from_the_training_recognisers() -> None:
     assert net.features(x).shape == (3, 128)
     mine = {type(m).__name__ for m in net.modules()}
     assert "GELU" in mine and "ReLU" not in mine
-    for kind in ("vgg", "wide"):
+    for kind in ("vgg", "wide", "coarse"):
         theirs = {type(m).__name__ for m in Recognizer(62, kind).modules()}
         assert mine != theirs
     # Small: the shipped file stores it in half precision, well under 2 MB.
@@ -67,8 +69,8 @@ def test_judge_net_differs_from_the_training_recognisers() -> None:
 def test_augmentation_is_seeded_and_keeps_shape() -> None:
     x = torch.zeros(4, 1, 64, 64)
     x[:, :, 16:48, 28:36] = 1
-    a = for_judge(x, torch.Generator().manual_seed(1), 32)
-    b = for_judge(x, torch.Generator().manual_seed(1), 32)
+    a = strong(x, torch.Generator().manual_seed(1), 32)
+    b = strong(x, torch.Generator().manual_seed(1), 32)
     assert a.shape == (4, 1, 32, 32) and torch.equal(a, b)
     assert a.min() >= 0 and a.max() <= 1 and a.sum() > 0
 
@@ -115,6 +117,18 @@ def test_train_judge_uses_validation_fonts_and_saves_a_loadable_file(
         load_judge(tmp_path / "missing.pt")
 
 
+def test_a_light_judge_trains_and_an_unknown_augmentation_is_refused(
+        tiny_dataset: Path, tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    light = replace(JudgeTrainConfig.quick(), augment="light")
+    report = train_judge(tiny_dataset, tmp_path / "light.pt", light, width=8)
+    assert load_judge(report.path).meta["train_config"]["augment"] == "light"
+    with pytest.raises(ValueError, match="unknown judge augmentation"):
+        train_judge(tiny_dataset, tmp_path / "x.pt", replace(light, augment="blur"), width=8)
+    assert not (tmp_path / "x.pt").exists()
+
+
 def test_clean_accuracy_figures() -> None:
     class Perfect(JudgeNet):
         def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -137,26 +151,29 @@ def _glyphs(font: Path, chars: str) -> torch.Tensor:
     return to_model_size(torch.from_numpy(render(str(font), 0, chars, 64, "em")), 32)
 
 
-@needs_shipped
-def test_shipped_judge_card() -> None:
-    judge = load_judge()
-    assert SHIPPED.stat().st_size < 2_000_000
+@shipped_judges
+def test_shipped_judge_card(path: Path, augmentation: str) -> None:
+    judge = load_judge(path)
+    assert path.stat().st_size < 2_000_000
     acc = judge.metrics["clean_accuracy_unseen_fonts"]
     assert acc["all"] >= 0.93 and acc["within_lower"] >= 0.95 and acc["within_upper"] >= 0.95
     assert judge.meta["trained_on_split"] == "val"
+    assert judge.meta["train_config"].get("augment", "strong") == augmentation
 
 
-@needs_shipped
-def test_shipped_judge_reads_clean_glyphs(sample_fonts: SampleFonts) -> None:
-    judge = load_judge()
+@shipped_judges
+def test_shipped_judge_reads_clean_glyphs(path: Path, augmentation: str,
+                                          sample_fonts: SampleFonts) -> None:
+    judge = load_judge(path)
     for chars in (string.ascii_lowercase, string.ascii_uppercase):
         read = judge.read(_glyphs(sample_fonts.plain, chars), chars)
         assert np.mean([r == c for r, c in zip(read, chars, strict=True)]) >= 0.95, read
 
 
-@needs_shipped
-def test_shipped_judge_refuses_ordinary_text_turned(sample_fonts: SampleFonts) -> None:
-    judge = load_judge()
+@shipped_judges
+def test_shipped_judge_refuses_ordinary_text_turned(path: Path, augmentation: str,
+                                                    sample_fonts: SampleFonts) -> None:
+    judge = load_judge(path)
     words = ["hello", "world", "family", "garden", "letter", "answer", "travel", "python"]
     hits, total = 0, 0
     for word in words:

@@ -59,12 +59,33 @@ def test_generator_shapes_and_conditioning() -> None:
     assert not torch.allclose(out, other_b)
 
 
-@pytest.mark.parametrize("kind", ["vgg", "wide"])
-def test_recognizer_and_discriminator_shapes(kind: str) -> None:
+@pytest.mark.parametrize("spec", ["vgg", "wide", "coarse", "wide+warp"])
+def test_recognizer_and_discriminator_shapes(spec: str) -> None:
     x = torch.rand(4, 1, 32, 32)
-    assert Recognizer(7, kind, width=8)(x).shape == (4, 7)
+    assert Recognizer(7, spec, width=8)(x).shape == (4, 7)
     cfg = ModelConfig(chars="abcdefg", **TINY)
     assert Discriminator(cfg)(x, torch.tensor([0, 1, 2, 3])).shape == (4,)
+
+
+@pytest.mark.parametrize("spec", ["resnet", "vgg+blur", "+warp"])
+def test_unknown_recognizer_specs_are_refused(spec: str) -> None:
+    with pytest.raises(ValueError, match="unknown recogniser"):
+        Recognizer(7, spec)
+
+
+def test_a_fine_tune_reuses_the_recognizers_it_asks_for_and_trains_the_others(
+        small_dataset, tmp_path: Path) -> None:
+    base = train(small_dataset.path, tmp_path / "base",
+                 tiny_config(steps=2, recognizer_kinds=("vgg", "wide")), device="cpu")
+    old = weights.load(base.weights_path, "model")["recognizers"]
+    assert [e["kind"] for e in old] == ["vgg", "wide"]
+    cfg = tiny_config(steps=2, recognizer_kinds=("wide", "coarse+warp", "vgg+warp"))
+    tuned = train(small_dataset.path, tmp_path / "tuned", cfg, device="cpu",
+                  init_weights=str(base.weights_path))
+    new = weights.load(tuned.weights_path, "model")["recognizers"]
+    assert [e["kind"] for e in new] == ["wide", "coarse+warp", "vgg+warp"]
+    assert all(torch.equal(old[1]["state"][k], new[0]["state"][k]) for k in old[1]["state"])
+    assert len(tuned.recognizer_accuracy) == 3
 
 
 def test_one_step_lowers_the_loss_on_a_tiny_batch() -> None:
