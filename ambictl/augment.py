@@ -1,11 +1,11 @@
 """Differentiable augmentation of glyph batches (B, 1, S, S), ink = 1.
 
 `strong` (an anisotropic affine map with an elastic warp, continuous stroke weight, grey ink,
-blur, noise, erasures) trains the held-out judge and the "+warp" recognisers. The lighter one is
-used three ways: to train robust recognisers, before the frozen recognisers in the generator's
-loss (so the generator cannot win with pixel-exact tricks one network happens to read), and as
-DiffAugment on everything the discriminator sees (real and fake alike), which keeps a
-discriminator on a small data set from memorising it.
+blur, noise, erasures) trains the held-out judge and the "+warp" recognisers. The lighter one
+(`for_recognizer`) trains plain recognisers and comes before the frozen recognisers in the
+generator's loss (so the generator cannot win with pixel-exact tricks one network happens to
+read); `diff_augment` goes on everything the discriminator sees (real and fake alike), which keeps
+a discriminator on a small data set from memorising it.
 """
 
 from __future__ import annotations

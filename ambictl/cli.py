@@ -357,7 +357,8 @@ def eval_cmd(
     weights: Annotated[Path | None, typer.Option(
         help="Model weights \\[default: the shipped weights/ambictl.pt].")] = None,
     judge: Annotated[Path | None, typer.Option(
-        help="Judge weights \\[default: the shipped weights/judge.pt].")] = None,
+        help="Judge weights, or 'light' for the shipped cross-check judge "
+             "\\[default: the shipped weights/judge.pt].")] = None,
     out: Annotated[Path, typer.Option("-o", "--out", help="Folder for CSVs, heatmaps, "
                                       "word sheets and summary.json.")] = Path("eval"),
     chars: Annotated[list[str] | None, typer.Option(

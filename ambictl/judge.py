@@ -33,6 +33,7 @@ from .errors import DataError
 from .glyphs import to_model_size
 
 KIND = "judge"  # the weights file kind
+LIGHT_JUDGE = "judge-light.pt"  # the shipped cross-check judge (light augmentation)
 # Pairs whose shapes differ only by size; the em frame keeps the size, so the judge is asked to
 # tell them apart, but the case-merged figure shows how much of its error is just this.
 CASE_TWINS = "cosvwxz"
@@ -183,8 +184,12 @@ class Judge:
 
 
 def load_judge(path: str | os.PathLike[str] | None = None) -> Judge:
-    """The judge from `path` (default: the shipped weights/judge.pt), checksum verified."""
+    """The judge from `path` (default: the shipped weights/judge.pt; "light": the shipped
+    cross-check judge, weights/judge-light.pt, unless a file of that name exists), checksum
+    verified."""
     path = Path(path) if path else weights.default_path(weights.DEFAULT_JUDGE)
+    if str(path) == "light" and not path.exists():
+        path = weights.default_path(LIGHT_JUDGE)
     if not path.is_file():
         raise DataError(f"no judge weights at {path}; train them with: ambictl train-judge "
                         f"DATASET -o {path}")

@@ -16,6 +16,7 @@ from ambictl.augment import strong
 from ambictl.errors import DataError
 from ambictl.glyphs import to_model_size
 from ambictl.judge import (
+    LIGHT_JUDGE,
     Judge,
     JudgeConfig,
     JudgeNet,
@@ -32,7 +33,7 @@ SHIPPED = weights.default_path(weights.DEFAULT_JUDGE)
 shipped_judges = pytest.mark.parametrize("path, augmentation", [
     pytest.param(p, a, marks=pytest.mark.skipif(not p.is_file(), reason=f"no {p} (train it: "
                                                  "ambictl train-judge data/glyphs -o ...)"))
-    for p, a in ((SHIPPED, "strong"), (weights.default_path("judge-light.pt"), "light"))])
+    for p, a in ((SHIPPED, "strong"), (weights.default_path(LIGHT_JUDGE), "light"))])
 TINY_CHARS = "abdpqnuo"
 
 
@@ -154,6 +155,8 @@ def _glyphs(font: Path, chars: str) -> torch.Tensor:
 @shipped_judges
 def test_shipped_judge_card(path: Path, augmentation: str) -> None:
     judge = load_judge(path)
+    if augmentation == "light":  # also by its short name
+        assert load_judge("light").meta["path"] == str(path)
     assert path.stat().st_size < 2_000_000
     acc = judge.metrics["clean_accuracy_unseen_fonts"]
     assert acc["all"] >= 0.93 and acc["within_lower"] >= 0.95 and acc["within_upper"] >= 0.95
