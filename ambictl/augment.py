@@ -136,3 +136,15 @@ def strong(x: torch.Tensor, g: torch.Generator | None, size: int) -> torch.Tenso
     x = torch.where(some(0.5), x * level, x)
     x = torch.where(some(0.5), blur_noise(x, g, noise=0.06), x)
     return torch.where(some(0.2), cutout(x, g, frac=0.2), x)
+
+
+def for_reader(x: torch.Tensor, g: torch.Generator | None, size: int, strength: str
+               ) -> torch.Tensor:
+    """Augmentation for training a reader (recogniser or judge), returned at `size`: "strong"
+    (`strong`) or "light" (`for_recognizer`, then an area shrink if needed)."""
+    if strength == "strong":
+        return strong(x, g, size)
+    if strength != "light":
+        raise ValueError(f"unknown augmentation {strength!r}: strong or light")
+    x = for_recognizer(x, g)
+    return F.interpolate(x, size=(size, size), mode="area") if x.shape[-1] != size else x

@@ -206,15 +206,6 @@ def load_judge(path: str | os.PathLike[str] | None = None) -> Judge:
 # ----------------------------------------------------------------------------- training
 
 
-def _augment(x: torch.Tensor, g: torch.Generator, size: int, kind: str) -> torch.Tensor:
-    if kind == "strong":
-        return augment.strong(x, g, size)
-    if kind != "light":
-        raise ValueError(f"unknown judge augmentation {kind!r}: strong or light")
-    x = augment.for_recognizer(x, g)
-    return F.interpolate(x, size=(size, size), mode="area") if x.shape[-1] != size else x
-
-
 def train_judge_net(images: torch.Tensor, labels: torch.Tensor, n_classes: int,
                     jcfg: JudgeConfig, tcfg: JudgeTrainConfig, device: torch.device,
                     tick: Callable[[dict[str, float]], None] | None = None) -> JudgeNet:
@@ -233,7 +224,7 @@ def train_judge_net(images: torch.Tensor, labels: torch.Tensor, n_classes: int,
     net.train()
     for step in range(tcfg.steps):
         idx = torch.multinomial(weight, tcfg.batch_size, replacement=True, generator=g)
-        x = _augment(x_all[idx], g, jcfg.size, tcfg.augment)
+        x = augment.for_reader(x_all[idx], g, jcfg.size, tcfg.augment)
         loss = F.cross_entropy(net(x), y_all[idx], label_smoothing=0.1)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -297,6 +288,8 @@ def train_judge(dataset: str | os.PathLike[str], out: str | os.PathLike[str],
     from .training import pick_device
 
     tcfg = tcfg or JudgeTrainConfig()
+    if tcfg.augment not in ("strong", "light"):  # before the data set is read
+        raise ValueError(f"unknown judge augmentation {tcfg.augment!r}: strong or light")
     t0 = time.time()
     dev = pick_device(device)
     full = load_dataset(dataset, verify=True)

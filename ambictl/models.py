@@ -68,9 +68,10 @@ class Recognizer(nn.Module):
     def __init__(self, n_classes: int, spec: str = "vgg", width: int = 32) -> None:
         super().__init__()
         self.spec = spec
-        kind, _, augmentation = spec.partition("+")
-        if augmentation not in ("", "warp"):
-            raise ValueError(f"unknown recogniser augmentation {augmentation!r} in {spec!r}")
+        kind, _, trained = spec.partition("+")
+        if trained not in ("", "warp"):
+            raise ValueError(f"unknown recogniser augmentation {trained!r} in {spec!r}")
+        self.augmentation = "strong" if trained == "warp" else "light"  # augment.for_reader's
         w = width
         if kind == "vgg":  # 3x3 convs, batch norm, max pooling
             layers = [self._block(1, w, 3), self._block(w, w, 3), nn.MaxPool2d(2),

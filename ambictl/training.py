@@ -161,7 +161,6 @@ def train_recognizer(table: GlyphTable, spec: str, steps: int, batch: int, seed:
     torch.manual_seed(seed)
     model = Recognizer(len(table.chars), spec).to(device)
     size = table.glyphs.shape[-1]
-    warp = spec.endswith("+warp")
     opt = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=max(steps, 1))
     n_chars = len(table.chars)
@@ -169,8 +168,7 @@ def train_recognizer(table: GlyphTable, spec: str, steps: int, batch: int, seed:
     for step in range(steps):
         f = torch.randint(0, table.n_fonts, (batch,), generator=g, device=device)
         c = torch.randint(0, n_chars, (batch,), generator=g, device=device)
-        x = table.glyphs[f, c]
-        x = augment.strong(x, g, size) if warp else augment.for_recognizer(x, g)
+        x = augment.for_reader(table.glyphs[f, c], g, size, model.augmentation)
         loss = F.cross_entropy(model(x), c, label_smoothing=0.05)
         opt.zero_grad(set_to_none=True)
         loss.backward()
