@@ -99,6 +99,7 @@ class Draw:
         cpu = bank.glyphs.device.type == "cpu"
         self.bank, self.symmetry, self.z = bank, symmetry, z
         self.batch = batch or (64 if cpu else 1024)
+        self.groups = case_groups(bank.cfg.chars).to(bank.glyphs.device)
 
     @torch.no_grad()
     def __call__(self, method: str, a: torch.Tensor, b: torch.Tensor, s: torch.Tensor
@@ -136,10 +137,9 @@ class Draw:
         for _ in range(RANKED_CANDIDATES - 1):
             z = torch.randn(len(a), self.bank.cfg.z_dim, generator=g).to(a.device)
             cands.append(self.bank.G(ga, gtb, a, b, sym, z))
-        groups = case_groups(self.bank.cfg.chars).to(a.device)
 
         def p(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-            return ensemble_probability(self.bank.recognizers, groups, x, y)
+            return ensemble_probability(self.bank.recognizers, self.groups, x, y)
 
         for x in cands:
             scores.append(torch.minimum(p(x, a), p(transform(x, self.symmetry), b)))

@@ -31,6 +31,7 @@ from torch import nn
 from . import augment, weights
 from .errors import DataError
 from .glyphs import to_model_size
+from .training import fit_classifier, pick_device
 
 KIND = "judge"  # the weights file kind
 LIGHT_JUDGE = "judge-light.pt"  # the shipped cross-check judge (light augmentation)
@@ -218,21 +219,14 @@ def train_judge_net(images: torch.Tensor, labels: torch.Tensor, n_classes: int,
     # Sample a class uniformly, then one of its glyphs: rare characters are not starved.
     weight = 1.0 / torch.bincount(y_all, minlength=n_classes).clamp(min=1).float()[y_all]
     net = JudgeNet(n_classes, jcfg.width).to(device)
-    opt = torch.optim.AdamW(net.parameters(), lr=tcfg.lr, weight_decay=5e-4)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=tcfg.lr,
-                                                total_steps=max(tcfg.steps, 1), pct_start=0.2)
-    net.train()
-    for step in range(tcfg.steps):
+
+    def batches() -> tuple[torch.Tensor, torch.Tensor]:
         idx = torch.multinomial(weight, tcfg.batch_size, replacement=True, generator=g)
-        x = augment.for_reader(x_all[idx], g, jcfg.size, tcfg.augment)
-        loss = F.cross_entropy(net(x), y_all[idx], label_smoothing=0.1)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        sched.step()
-        if tick:
-            tick({"step": step + 1, "loss": loss.item()})
-    return net.eval()
+        return augment.for_reader(x_all[idx], g, jcfg.size, tcfg.augment), y_all[idx]
+
+    fit_classifier(net, batches, tcfg.steps, lr=tcfg.lr, weight_decay=5e-4, smoothing=0.1,
+                   pct_start=0.2, tick=tick)
+    return net
 
 
 def clean_accuracy(judge: Judge, images: torch.Tensor, labels: torch.Tensor
@@ -285,7 +279,6 @@ def train_judge(dataset: str | os.PathLike[str], out: str | os.PathLike[str],
     reads, so "fonts the generator trains on" and "fonts the judge trains on" never overlap.
     """
     from .dataset import load_dataset
-    from .training import pick_device
 
     tcfg = tcfg or JudgeTrainConfig()
     if tcfg.augment not in ("strong", "light"):  # before the data set is read

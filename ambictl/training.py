@@ -151,6 +151,28 @@ def _broadcast(module: nn.Module, ddp: Dist) -> None:
 # ----------------------------------------------------------------------------- recognisers
 
 
+def fit_classifier(net: nn.Module, batches: Callable[[], tuple[torch.Tensor, torch.Tensor]],
+                   steps: int, *, lr: float, weight_decay: float, smoothing: float,
+                   pct_start: float = 0.3, tick: Callable[[dict], None] | None = None
+                   ) -> nn.Module:
+    """The one training loop of every letter classifier (the recognisers here, the judges in
+    ambictl.judge): AdamW, a one-cycle schedule, label smoothing, on `batches()` -> (x, labels)."""
+    opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=weight_decay)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=max(steps, 1),
+                                                pct_start=pct_start)
+    net.train()
+    for step in range(steps):
+        x, y = batches()
+        loss = F.cross_entropy(net(x), y, label_smoothing=smoothing)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        sched.step()
+        if tick:
+            tick({"step": step + 1, "loss": loss.item()})
+    return net.eval()
+
+
 def train_recognizer(table: GlyphTable, spec: str, steps: int, batch: int, seed: int,
                      device: torch.device, tick: Callable[[dict], None] | None = None
                      ) -> Recognizer:
@@ -161,22 +183,15 @@ def train_recognizer(table: GlyphTable, spec: str, steps: int, batch: int, seed:
     torch.manual_seed(seed)
     model = Recognizer(len(table.chars), spec).to(device)
     size = table.glyphs.shape[-1]
-    opt = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=1e-4)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=max(steps, 1))
     n_chars = len(table.chars)
-    model.train()
-    for step in range(steps):
+
+    def batches() -> tuple[torch.Tensor, torch.Tensor]:
         f = torch.randint(0, table.n_fonts, (batch,), generator=g, device=device)
         c = torch.randint(0, n_chars, (batch,), generator=g, device=device)
-        x = augment.for_reader(table.glyphs[f, c], g, size, model.augmentation)
-        loss = F.cross_entropy(model(x), c, label_smoothing=0.05)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        sched.step()
-        if tick:
-            tick({"step": step + 1, "loss": loss.item()})
-    return model.eval()
+        return augment.for_reader(table.glyphs[f, c], g, size, model.augmentation), c
+
+    fit_classifier(model, batches, steps, lr=3e-3, weight_decay=1e-4, smoothing=0.05, tick=tick)
+    return model
 
 
 @torch.no_grad()
