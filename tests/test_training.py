@@ -18,7 +18,7 @@ from conftest import PYTHON, cli_env
 from ambictl import weights
 from ambictl.errors import DataError, UsageError
 from ambictl.models import Discriminator, Generator, ModelConfig, Recognizer, transform
-from ambictl.training import TrainConfig, train, word_pairs
+from ambictl.training import TrainConfig, fit_classifier, train, word_pairs
 
 TINY = {"width": 8, "d_width": 8, "emb_dim": 8}
 
@@ -100,6 +100,20 @@ def test_one_step_lowers_the_loss_on_a_tiny_batch() -> None:
     opt.step()
     after = torch.nn.functional.cross_entropy(model(x), y)
     assert float(after) < float(before)
+
+
+def test_fit_classifier_learns_a_fixed_batch_and_reports_every_step() -> None:
+    torch.manual_seed(0)
+    model = Recognizer(4, "coarse", width=8)
+    x, y = torch.rand(16, 1, 32, 32), torch.arange(16) % 4
+    loss = torch.nn.functional.cross_entropy
+    before = float(loss(model.eval()(x), y))
+    seen: list[dict] = []
+    out = fit_classifier(model, lambda: (x, y), 30, lr=3e-3, weight_decay=0.0, smoothing=0.0,
+                         tick=seen.append)
+    assert out is model and not model.training  # handed back ready to read
+    assert [m["step"] for m in seen] == list(range(1, 31))
+    assert float(loss(model(x), y)) < 0.9 * before
 
 
 def test_word_pairs_follow_each_symmetry() -> None:
