@@ -34,11 +34,15 @@ def affine(x: torch.Tensor, g: torch.Generator | None = None, *, shift: float = 
     return F.grid_sample(x, grid, padding_mode="zeros", align_corners=False)
 
 
+def _max3(x: torch.Tensor) -> torch.Tensor:
+    """3x3 max filter (a one-pixel dilation); -_max3(-x) is the erosion."""
+    return F.max_pool2d(x, 3, 1, 1)
+
+
 def stroke_weight(x: torch.Tensor, g: torch.Generator | None = None) -> torch.Tensor:
     """Per sample: thicken (max filter), thin (min filter) or keep the strokes."""
     choice = torch.randint(0, 3, (x.shape[0], 1, 1, 1), generator=g, device=x.device)
-    thick = F.max_pool2d(x, 3, 1, 1)
-    thin = -F.max_pool2d(-x, 3, 1, 1)
+    thick, thin = _max3(x), -_max3(-x)
     # Blend halfway so a 1-pixel change at 32 px is a moderate, not a drastic, change.
     thick, thin = (x + thick) / 2, (x + thin) / 2
     return torch.where(choice == 0, thick, torch.where(choice == 1, thin, x))
@@ -104,11 +108,6 @@ def warp_grid(x: torch.Tensor, g: torch.Generator | None, elastic: float = 0.03,
     return grid + flow.permute(0, 2, 3, 1)
 
 
-def _max3(x: torch.Tensor) -> torch.Tensor:
-    """3x3 max filter as two separable passes (several times faster than a 3x3 pool on CPU)."""
-    return F.max_pool2d(F.max_pool2d(x, (1, 3), 1, (0, 1)), (3, 1), 1, (1, 0))
-
-
 def stroke(x: torch.Tensor, g: torch.Generator | None, strength: float = 0.7) -> torch.Tensor:
     """Continuous stroke weight: blend towards a one-pixel dilation or erosion by a random
     amount up to `strength` (a whole pixel at 32 px closes the gap of a C into an O)."""
@@ -138,13 +137,16 @@ def strong(x: torch.Tensor, g: torch.Generator | None, size: int) -> torch.Tenso
     return torch.where(some(0.2), cutout(x, g, frac=0.2), x)
 
 
+READER_AUGMENTATIONS = ("strong", "light")  # what for_reader accepts
+
+
 def for_reader(x: torch.Tensor, g: torch.Generator | None, size: int, strength: str
                ) -> torch.Tensor:
     """Augmentation for training a reader (recogniser or judge), returned at `size`: "strong"
     (`strong`) or "light" (`for_recognizer`, then an area shrink if needed)."""
     if strength == "strong":
         return strong(x, g, size)
-    if strength != "light":
+    if strength not in READER_AUGMENTATIONS:
         raise ValueError(f"unknown augmentation {strength!r}: strong or light")
     x = for_recognizer(x, g)
     return F.interpolate(x, size=(size, size), mode="area") if x.shape[-1] != size else x

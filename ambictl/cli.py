@@ -328,11 +328,12 @@ def train_judge_cmd(
 
     from rich.progress import TextColumn
 
+    from .augment import READER_AUGMENTATIONS
     from .judge import JudgeTrainConfig, train_judge
 
     _threads(threads)
     cfg = JudgeTrainConfig.quick() if quick else JudgeTrainConfig()
-    if augment not in ("strong", "light"):
+    if augment not in READER_AUGMENTATIONS:
         raise UsageError(f"unknown --augment {augment!r}; choose strong or light")
     cfg = replace(cfg, seed=seed, augment=augment, **{
         k: v for k, v in (("steps", steps), ("batch_size", batch_size)) if v})

@@ -281,7 +281,7 @@ def train_judge(dataset: str | os.PathLike[str], out: str | os.PathLike[str],
     from .dataset import load_dataset
 
     tcfg = tcfg or JudgeTrainConfig()
-    if tcfg.augment not in ("strong", "light"):  # before the data set is read
+    if tcfg.augment not in augment.READER_AUGMENTATIONS:  # before the data set is read
         raise ValueError(f"unknown judge augmentation {tcfg.augment!r}: strong or light")
     t0 = time.time()
     dev = pick_device(device)
