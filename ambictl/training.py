@@ -8,6 +8,8 @@ The generator's loss, per glyph x for the pair (a, b) under symmetry T:
                (so no single network or pixel pattern can be fooled), each read among its own
                case group; after a warm-up it outweighs the adversarial term (at equal weights
                realism won over legibility on hard pairs);
+               plus a hinge on the margin over the closest rival letter (see TrainConfig);
+  ink          a cap on the output's ink relative to its heavier input glyph (the font's weight);
   diversity    a mode-seeking term: two noise codes for the same pair and style must differ.
 The generator's weights are averaged (EMA) for sampling.
 
@@ -68,6 +70,15 @@ class TrainConfig:
     adv_weight: float = 0.5
     cls_draws: int = 2  # augmented draws of each view the recognisers read (expectation over them)
     cls_within_case: bool = True  # recognisers choose among the label's own case group
+    # Cross-entropy stops pushing once the readers agree on average; the margin term goes on until
+    # every reader, under every augmented draw, puts the letter `margin` logits above its closest
+    # rival. Measured: 2-4 points more both-view legibility on both held-out judges (README).
+    margin_weight: float = 0.5
+    margin: float = 4.0
+    # Legibility alone thickens strokes (bold survives the readers' thinning augmentation): the
+    # output may carry at most ink_cap x the ink of the heavier of its two input glyphs.
+    ink_weight: float = 5.0
+    ink_cap: float = 1.3
     ms_weight: float = 0.5
     diversity_target: float = 0.04  # wanted mean |x1 - x2| per unit of mean |z1 - z2|
     ema: float = 0.998
@@ -217,6 +228,21 @@ def per_font_accuracy(models: list[nn.Module], table: GlyphTable) -> torch.Tenso
 # ----------------------------------------------------------------------------- the GAN
 
 
+def margin_shortfall(logits: torch.Tensor, labels: torch.Tensor, margin: float) -> torch.Tensor:
+    """Per sample, how far the label's logit falls short of beating every other class by
+    `margin` (0 once it does): a hinge on the gap to the closest rival."""
+    true = logits.gather(1, labels[:, None])[:, 0]
+    rival = logits.scatter(1, labels[:, None], float("-inf")).amax(1)
+    return F.relu(margin - (true - rival))
+
+
+def ink_excess(x: torch.Tensor, glyph_a: torch.Tensor, glyph_tb: torch.Tensor, cap: float
+               ) -> torch.Tensor:
+    """Per sample, how far the output's ink exceeds `cap` x the ink of the heavier input glyph."""
+    heavier = torch.maximum(glyph_a.mean((1, 2, 3)), glyph_tb.mean((1, 2, 3)))
+    return F.relu(x.mean((1, 2, 3)) / heavier.clamp_min(1e-3) - cap)
+
+
 class GanTrainer:
     """Holds the models, optimisers and random state of one generator training run."""
 
@@ -284,6 +310,8 @@ class GanTrainer:
         targets = labels.repeat(draws)
         logits = [self._within_case(r(seen), targets) for r in self.recognizers]
         cls = torch.stack([F.cross_entropy(lg, targets) for lg in logits]).mean()
+        short = torch.stack([margin_shortfall(lg, targets, self.tcfg.margin)
+                             for lg in logits]).mean()
         x1, x2 = x.chunk(2)
         z1, z2 = t["z"].chunk(2)
         ratio = (x1 - x2).abs().mean() / (z1 - z2).abs().mean()
@@ -291,8 +319,10 @@ class GanTrainer:
         ms = F.relu(self.tcfg.diversity_target - ratio) / self.tcfg.diversity_target
         ramp = min(1.0, 0.1 + 0.9 * self.step / self.tcfg.cls_warmup) if self.tcfg.cls_warmup \
             else 1.0
-        loss_g = (self.tcfg.adv_weight * adv + self.tcfg.cls_weight * ramp * cls
-                  + self.tcfg.ms_weight * ms)
+        legibility = cls + self.tcfg.margin_weight * short
+        ink = ink_excess(x, t["glyph_a"], t["glyph_tb"], self.tcfg.ink_cap).mean()
+        loss_g = (self.tcfg.adv_weight * adv + self.tcfg.cls_weight * ramp * legibility
+                  + self.tcfg.ms_weight * ms + self.tcfg.ink_weight * ink)
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         self.opt_g.step()
@@ -305,7 +335,8 @@ class GanTrainer:
             ok = torch.stack(clean).all(0)
             read = (ok.chunk(2)[0] & ok.chunk(2)[1]).float().mean()
         return {"loss_d": loss_d.item(), "adv": adv.item(), "cls": cls.item(),
-                "div": ratio.item(), "read": read.item()}
+                "margin": short.item(), "ink": ink.item(), "div": ratio.item(),
+                "read": read.item()}
 
     def _within_case(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         return within_case(logits, labels, self.case_group) if self.tcfg.cls_within_case \

@@ -18,7 +18,14 @@ from conftest import PYTHON, cli_env
 from ambictl import weights
 from ambictl.errors import DataError, UsageError
 from ambictl.models import Discriminator, Generator, ModelConfig, Recognizer, transform
-from ambictl.training import TrainConfig, fit_classifier, train, word_pairs
+from ambictl.training import (
+    TrainConfig,
+    fit_classifier,
+    ink_excess,
+    margin_shortfall,
+    train,
+    word_pairs,
+)
 
 TINY = {"width": 8, "d_width": 8, "emb_dim": 8}
 
@@ -114,6 +121,29 @@ def test_fit_classifier_learns_a_fixed_batch_and_reports_every_step() -> None:
     assert out is model and not model.training  # handed back ready to read
     assert [m["step"] for m in seen] == list(range(1, 31))
     assert float(loss(model(x), y)) < 0.9 * before
+
+
+def test_margin_shortfall_is_the_gap_to_the_closest_rival_below_the_margin() -> None:
+    logits = torch.tensor([[5.0, 2.0, 4.0],   # label 0 leads its closest rival (4) by 1
+                           [0.0, 9.0, 3.0],   # label 1 leads by 6: nothing to push
+                           [1.0, 2.0, 7.0]])  # label 0 trails the rival (7) by 6
+    labels = torch.tensor([0, 1, 0])
+    assert margin_shortfall(logits, labels, 4.0).tolist() == [3.0, 0.0, 10.0]
+    # Classes ruled out by within_case (a huge negative logit) are never the rival.
+    masked = torch.tensor([[2.0, torch.finfo(torch.float32).min / 2, 1.0]])
+    assert margin_shortfall(masked, torch.tensor([0]), 4.0).tolist() == [3.0]
+
+
+def test_ink_excess_caps_ink_against_the_heavier_input() -> None:
+    light, heavy = torch.zeros(2, 1, 4, 4), torch.zeros(2, 1, 4, 4)
+    light[:, :, 0, :2] = 1  # 2 of 16 pixels
+    heavy[:, :, :2, :2] = 1  # 4 of 16 pixels
+    out = torch.zeros(2, 1, 4, 4)
+    out[0, :, :2, :3] = 1  # 6 pixels: 1.5 x the heavier input
+    out[1, :, :1, :4] = 1  # 4 pixels: as heavy as the heavier input
+    excess = ink_excess(out, light, heavy, 1.3)
+    assert excess[0].item() == pytest.approx(0.2) and excess[1].item() == 0.0
+    assert ink_excess(out, heavy, light, 1.3).tolist() == excess.tolist()  # order-free
 
 
 def test_word_pairs_follow_each_symmetry() -> None:
