@@ -72,7 +72,7 @@ class TrainConfig:
     cls_within_case: bool = True  # recognisers choose among the label's own case group
     # Cross-entropy stops pushing once the readers agree on average; the margin term goes on until
     # every reader, under every augmented draw, puts the letter `margin` logits above its closest
-    # rival. Measured: 2-4 points more both-view legibility on both held-out judges (README).
+    # rival. Measured: about 2 points more both-view legibility on both held-out judges (README).
     margin_weight: float = 0.5
     margin: float = 4.0
     # Legibility alone thickens strokes (bold survives the readers' thinning augmentation): the
