@@ -177,13 +177,13 @@ def print_report(summary: dict[str, Any], console: Console) -> None:
     results = summary["results"]
     t = Table(title="Ambigramability: share of pairs x styles whose both views the judge reads",
               title_justify="left")
-    for col in ("symmetry", "set", "model", "ranked", "overlay", "upright",
+    for col in ("symmetry", "set", "model", "delivered", "ranked", "overlay", "upright",
                 "model: as is / turned"):
         t.add_column(col, justify="left" if col in ("symmetry", "set") else "right")
     for sym, r in results.items():
         for name, m in r["pairs"].items():
             t.add_row(sym, name, f"[bold]{_pct(m['model']['mean'])}[/]",
-                      f"[bold]{_pct(m['ranked']['mean'])}[/]",
+                      _pct(m["delivered"]["mean"]), f"[bold]{_pct(m['ranked']['mean'])}[/]",
                       _pct(m["overlay"]["mean"]), _pct(m["upright"]["mean"]),
                       f"{_pct(m['model']['view1'])} / {_pct(m['model']['view2'])}")
     console.print(t)

@@ -6,7 +6,9 @@ For each symmetry it measures, with the held-out judge (see judge.py) and option
    glyphs whose both views the judge reads: the glyph as a, the transformed glyph as b. The judge
    chooses among the evaluated character set only (26 lower-case letters, say), because a reader
    of a lower-case ambigram expects lower-case letters: telling l from I or o from 0 is not the
-   question. The same for the `overlay` and `upright` baselines (baselines.py);
+   question. The same for `delivered`, the model's glyph after the vector round trip that `make`
+   writes (binary outlines: what a reader of its output sees), and for the `overlay` and
+   `upright` baselines (baselines.py);
 2. words: a list of word pairs drawn cell by cell (eval_words.py), read glyph by glyph by the judge
    and whole by Tesseract when present;
 3. style quality: a Fréchet distance between the judge's penultimate features of the drawn glyphs
@@ -31,7 +33,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from . import baselines
+from . import baselines, vectorize
+from .ambigram import TRACE
 from .errors import UsageError
 from .judge import Judge
 from .models import (
@@ -43,7 +46,7 @@ from .models import (
     transform,
 )
 
-METHODS = ("model", "ranked", "overlay", "upright")
+METHODS = ("model", "delivered", "ranked", "overlay", "upright")
 RANKED_CANDIDATES = 4  # "ranked": the best of this many noise codes, chosen as `make` chooses
 NAMED_SETS = {"lower": string.ascii_lowercase, "upper": string.ascii_uppercase,
               "digits": string.digits}
@@ -112,11 +115,13 @@ class Draw:
             aa, bb, ss = aa.to(dev), bb.to(dev), ss.to(dev)
             ga = self.bank.glyphs[ss, aa]
             gtb = transform(self.bank.glyphs[ss, bb], self.symmetry)
-            if method in ("model", "ranked"):
+            if method in ("model", "delivered", "ranked"):
                 sym = torch.full_like(aa, SYMMETRIES.index(self.symmetry))
                 x = self.bank.G(ga, gtb, aa, bb, sym, self.z[ss])
                 if method == "ranked":
                     x = self._best_candidate(x, ga, gtb, aa, bb, sym)
+                elif method == "delivered":
+                    x = delivered(x)
             elif method == "overlay":
                 x = baselines.overlay(ga, gtb)
             elif method == "upright":
@@ -145,6 +150,15 @@ class Draw:
             scores.append(torch.minimum(p(x, a), p(transform(x, self.symmetry), b)))
         best = torch.stack(scores, 1).argmax(1)
         return torch.stack(cands, 1)[torch.arange(len(a)), best]
+
+
+def delivered(glyphs: torch.Tensor) -> torch.Tensor:
+    """Glyphs (B, 1, S, S) as `make` delivers them: traced to the vector outline it writes, then
+    rasterised back at S px. The outline is binary where the model may draw grey ink, so this
+    is what a reader of the SVG or PNG sees."""
+    back = [vectorize.round_trip(g[0], **TRACE) for g in glyphs.clamp(0, 1).cpu().numpy()]
+    return torch.from_numpy(np.stack(back)[:, None]).float().to(glyphs.device) if back \
+        else glyphs
 
 
 def style_codes(bank: ModelBank, seed: int) -> torch.Tensor:

@@ -266,6 +266,12 @@ def trace(bitmap: np.ndarray, *, threshold: float = 0.5, upsample: int = 4, smoo
     return paths
 
 
+def round_trip(bitmap: np.ndarray, **trace_options: float) -> np.ndarray:
+    """The bitmap as the vector output draws it: traced, then rasterised back at its own size."""
+    bitmap = np.asarray(bitmap)
+    return rasterize(trace(bitmap, **trace_options), bitmap.shape)
+
+
 # --- SVG output ----------------------------------------------------------------------------
 
 

@@ -13,16 +13,20 @@ import pytest
 import torch
 from conftest import PYTHON, SampleFonts, cli_env, copy_fonts
 
-from ambictl import baselines, eval_words, ocr, weights
+from ambictl import baselines, eval_words, ocr, vectorize, weights
+from ambictl.ambigram import TRACE
 from ambictl.errors import UsageError
 from ambictl.eval_report import colour, heatmap, write_outputs
 from ambictl.eval_words import WordPair, cells, compose, edit_distance, parse_pairs, view
 from ambictl.evaluate import (
+    Draw,
     EvalConfig,
     evaluate,
     frechet_distance,
+    load_model,
     parse_charsets,
     spread,
+    style_codes,
 )
 from ambictl.models import Generator, ModelConfig, Recognizer, transform
 
@@ -235,7 +239,7 @@ def test_eval_quick_end_to_end(tiny: dict[str, Path], tmp_path: Path) -> None:
     s = result.summary
     assert s["settings"]["charsets"] == {"quick": "abdnopqu"}  # 's' is not in the tiny model
     r = s["results"]["rotate"]
-    for method in ("model", "overlay", "upright"):
+    for method in ("model", "delivered", "ranked", "overlay", "upright"):
         assert 0 <= r["pairs"]["quick"][method]["mean"] <= 1
         assert len(r["pairs"]["quick"][method]["hardest"]) == 10
         assert r["words"][method]["judge"]["n"] == 3 * 2  # 3 usable pairs x 2 styles
@@ -253,6 +257,17 @@ def test_eval_quick_end_to_end(tiny: dict[str, Path], tmp_path: Path) -> None:
     assert np.isclose(values.mean(), r["pairs"]["quick"]["model"]["mean"], atol=1e-3)
     assert json.loads((tmp_path / "eval" / "summary.json").read_text())["results"] == \
         json.loads(json.dumps(s["results"]))
+
+
+def test_delivered_is_the_models_glyph_after_the_vector_round_trip(tiny: dict[str, Path]
+                                                                    ) -> None:
+    bank = load_model(tiny["model"], torch.device("cpu"))
+    draw = Draw(bank, "rotate", style_codes(bank, 0))
+    a, b, s = torch.tensor([0, 1, 2]), torch.tensor([2, 0, 1]), torch.tensor([0, 1, 2])
+    model, got = draw("model", a, b, s), draw("delivered", a, b, s)
+    want = np.stack([vectorize.round_trip(g[0], **TRACE) for g in model.numpy()])
+    assert got.shape == model.shape and np.array_equal(got[:, 0].numpy(), want)
+    assert not torch.equal(got, model)
 
 
 def test_eval_is_deterministic_for_a_seed(tiny: dict[str, Path]) -> None:

@@ -27,6 +27,7 @@ from ambictl.vectorize import (
     path_data,
     rasterize,
     rotate180,
+    round_trip,
     trace,
 )
 
@@ -96,6 +97,20 @@ def test_refined_antialiased_glyph_rasterises_back_to_its_pixels(font: str, size
     b = glyph(ch, size, font)
     r = rasterize(trace(b, refine=2), b.shape)
     assert iou(r > 0.5, b > 0.5) >= 0.97  # measured min 0.985 (32 px), 0.994 (64 px)
+
+
+def test_round_trip_draws_grey_ink_as_the_outline_does() -> None:
+    """round_trip is the bitmap as the vector output shows it: ink over the threshold stays,
+    a grey stroke under it (which a network may still read) is gone, nothing else appears."""
+    b = np.zeros((32, 32), dtype=np.float32)
+    b[6:26, 8:14] = 0.9  # a firm stem
+    b[6:26, 20:24] = 0.35  # a faint one
+    r = round_trip(b)
+    assert r.shape == b.shape and r.dtype == np.float32
+    assert iou(r > 0.5, b > 0.5) >= 0.9
+    assert r[6:26, 20:24].max() < 0.05 and r[:, 16:].max() < 0.05
+    assert np.array_equal(r, rasterize(trace(b), b.shape))
+    assert np.array_equal(round_trip(b, refine=1), rasterize(trace(b, refine=1), b.shape))
 
 
 @needs_fonts
