@@ -26,7 +26,10 @@ import itertools
 import string
 import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -108,6 +111,8 @@ class Draw:
     def __call__(self, method: str, a: torch.Tensor, b: torch.Tensor, s: torch.Tensor
                  ) -> torch.Tensor:
         """a, b: character indices of the model; s: style indices; all (B,) long."""
+        if method == "delivered":
+            return delivered(self("model", a, b, s), torch.get_num_threads())
         out = []
         dev = self.bank.glyphs.device
         for aa, bb, ss in zip(a.split(self.batch), b.split(self.batch), s.split(self.batch),
@@ -115,13 +120,11 @@ class Draw:
             aa, bb, ss = aa.to(dev), bb.to(dev), ss.to(dev)
             ga = self.bank.glyphs[ss, aa]
             gtb = transform(self.bank.glyphs[ss, bb], self.symmetry)
-            if method in ("model", "delivered", "ranked"):
+            if method in ("model", "ranked"):
                 sym = torch.full_like(aa, SYMMETRIES.index(self.symmetry))
                 x = self.bank.G(ga, gtb, aa, bb, sym, self.z[ss])
                 if method == "ranked":
                     x = self._best_candidate(x, ga, gtb, aa, bb, sym)
-                elif method == "delivered":
-                    x = delivered(x)
             elif method == "overlay":
                 x = baselines.overlay(ga, gtb)
             elif method == "upright":
@@ -152,11 +155,19 @@ class Draw:
         return torch.stack(cands, 1)[torch.arange(len(a)), best]
 
 
-def delivered(glyphs: torch.Tensor) -> torch.Tensor:
+def delivered(glyphs: torch.Tensor, workers: int = 1) -> torch.Tensor:
     """Glyphs (B, 1, S, S) as `make` delivers them: traced to the vector outline it writes, then
     rasterised back at S px. The outline is binary where the model may draw grey ink, so this
-    is what a reader of the SVG or PNG sees."""
-    back = [vectorize.round_trip(g[0], **TRACE) for g in glyphs.clamp(0, 1).cpu().numpy()]
+    is what a reader of the SVG or PNG sees. Tracing (~12 ms a glyph, NumPy on one core) is
+    spread over `workers` processes for large batches; the result does not depend on them."""
+    images = list(glyphs.clamp(0, 1).cpu().numpy()[:, 0])
+    trip = partial(vectorize.round_trip, **TRACE)
+    if workers > 1 and len(images) >= 64 * workers:
+        # spawn, not fork: a forked child of a process running torch's thread pool can hang.
+        with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+            back = list(pool.map(trip, images, chunksize=64))
+    else:
+        back = [trip(g) for g in images]
     return torch.from_numpy(np.stack(back)[:, None]).float().to(glyphs.device) if back \
         else glyphs
 

@@ -21,6 +21,7 @@ from ambictl.eval_words import WordPair, cells, compose, edit_distance, parse_pa
 from ambictl.evaluate import (
     Draw,
     EvalConfig,
+    delivered,
     evaluate,
     frechet_distance,
     load_model,
@@ -268,6 +269,15 @@ def test_delivered_is_the_models_glyph_after_the_vector_round_trip(tiny: dict[st
     want = np.stack([vectorize.round_trip(g[0], **TRACE) for g in model.numpy()])
     assert got.shape == model.shape and np.array_equal(got[:, 0].numpy(), want)
     assert not torch.equal(got, model)
+
+
+def test_delivered_is_the_same_traced_in_worker_processes() -> None:
+    x = torch.zeros(128, 1, 32, 32)
+    for i in range(128):  # bars of several widths and grey levels, some under the threshold
+        x[i, 0, 4:28, 4 + i % 16:8 + i % 16 + i % 5] = 0.3 + 0.7 * (i % 7) / 6
+    one, two = delivered(x, 1), delivered(x, 2)
+    assert torch.equal(one, two) and one.shape == x.shape
+    assert one[x.amax((1, 2, 3)) < 0.5].max() == 0  # a glyph all under half ink vanishes
 
 
 def test_eval_is_deterministic_for_a_seed(tiny: dict[str, Path]) -> None:
