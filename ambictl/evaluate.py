@@ -23,6 +23,7 @@ by all its pairs the way a word shares one z.
 from __future__ import annotations
 
 import itertools
+import signal
 import string
 import time
 from collections.abc import Callable
@@ -164,8 +165,14 @@ def delivered(glyphs: torch.Tensor, workers: int = 1) -> torch.Tensor:
     trip = partial(vectorize.round_trip, **TRACE)
     if workers > 1 and len(images) >= 64 * workers:
         # spawn, not fork: a forked child of a process running torch's thread pool can hang.
-        with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+        # Workers ignore Ctrl-C (the parent reports it, once); pending work is dropped on exit.
+        pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"),
+                                   initializer=signal.signal,
+                                   initargs=(signal.SIGINT, signal.SIG_IGN))
+        try:
             back = list(pool.map(trip, images, chunksize=64))
+        finally:
+            pool.shutdown(cancel_futures=True)
     else:
         back = [trip(g) for g in images]
     return torch.from_numpy(np.stack(back)[:, None]).float().to(glyphs.device) if back \
