@@ -59,7 +59,9 @@ SAMPLE_PAIRS = [("d", "p", "rotate"), ("a", "e", "rotate"), ("n", "u", "rotate")
 
 @dataclass
 class TrainConfig:
-    steps: int = 5000
+    # 7,000 steps fill the 60-minute budget of a default run on 2 CPU cores (recognisers
+    # included; 56 min measured) and read 4 points more on both judges than 5,000 steps did.
+    steps: int = 7000
     batch_size: int = 32
     lr_g: float = 2e-4
     lr_d: float = 2e-4

@@ -235,6 +235,14 @@ def test_cli_quick_end_to_end_and_sigint_resume(small_dataset, tmp_path: Path) -
     assert weights.load(run / "weights.pt", "model")["meta"]["steps"] == stopped + 2
 
 
+def test_train_help_states_the_default_run_length() -> None:
+    # The CLI does not import torch to print its help, so it spells the default out.
+    proc = subprocess.run([PYTHON, "-m", "ambictl", "train", "--help"], env=cli_env(COLUMNS="200"),
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert f"default: {TrainConfig().steps};" in proc.stdout
+
+
 def test_resume_refuses_a_changed_data_set(small_dataset, tmp_path: Path) -> None:
     import shutil
 
