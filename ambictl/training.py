@@ -164,12 +164,24 @@ def _broadcast(module: nn.Module, ddp: Dist) -> None:
 # ----------------------------------------------------------------------------- recognisers
 
 
+def fast_layout(module: nn.Module) -> nn.Module:
+    """`module` with channels-last weights when it lives on the CPU, in place.
+
+    oneDNN's convolutions run faster in that layout (measured on 2 cores: recogniser training
+    9.5 -> 12.6 steps/s, generator steps 2.3 -> 2.5/s); values are the same, only the memory
+    order differs, so state dicts load either way. Other devices keep their default layout."""
+    p = next(module.parameters(), None)
+    return module.to(memory_format=torch.channels_last) if p is not None \
+        and p.device.type == "cpu" else module
+
+
 def fit_classifier(net: nn.Module, batches: Callable[[], tuple[torch.Tensor, torch.Tensor]],
                    steps: int, *, lr: float, weight_decay: float, smoothing: float,
                    pct_start: float = 0.3, tick: Callable[[dict], None] | None = None
                    ) -> nn.Module:
     """The one training loop of every letter classifier (the recognisers here, the judges in
     ambictl.judge): AdamW, a one-cycle schedule, label smoothing, on `batches()` -> (x, labels)."""
+    fast_layout(net)
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=weight_decay)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=max(steps, 1),
                                                 pct_start=pct_start)
@@ -252,10 +264,11 @@ class GanTrainer:
                  recognizers: list[Recognizer], device: torch.device, ddp: Dist) -> None:
         self.mcfg, self.tcfg, self.table, self.device, self.ddp = mcfg, tcfg, table, device, ddp
         torch.manual_seed(tcfg.seed)
-        self.G = Generator(mcfg).to(device)
-        self.D = Discriminator(mcfg).to(device)
+        self.G = fast_layout(Generator(mcfg).to(device))
+        self.D = fast_layout(Discriminator(mcfg).to(device))
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
-        self.recognizers = [r.to(device).eval().requires_grad_(False) for r in recognizers]
+        self.recognizers = [fast_layout(r.to(device)).eval().requires_grad_(False)
+                            for r in recognizers]
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=tcfg.lr_g, betas=(0.0, 0.99))
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=tcfg.lr_d, betas=(0.0, 0.99))
         self.case_group = case_groups(mcfg.chars).to(device)
