@@ -234,7 +234,7 @@ def train_cmd(
     what: Annotated[str, typer.Option(
         help="'generator' (recognisers, then the GAN) or 'classifier' (recognisers only).")
     ] = "generator",
-    steps: Annotated[int | None, typer.Option(help="Generator steps \\[default: 7000; "
+    steps: Annotated[int | None, typer.Option(help="Generator steps \\[default: 8000; "
                                               "300 with --words].")] = None,
     batch_size: Annotated[int | None, typer.Option(help="Batch size \\[default: 32].")] = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
