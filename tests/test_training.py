@@ -20,6 +20,7 @@ from ambictl.errors import DataError, UsageError
 from ambictl.models import Discriminator, Generator, ModelConfig, Recognizer, transform
 from ambictl.training import (
     TrainConfig,
+    fast_layout,
     fit_classifier,
     ink_excess,
     margin_shortfall,
@@ -121,6 +122,26 @@ def test_fit_classifier_learns_a_fixed_batch_and_reports_every_step() -> None:
     assert out is model and not model.training  # handed back ready to read
     assert [m["step"] for m in seen] == list(range(1, 31))
     assert float(loss(model(x), y)) < 0.9 * before
+
+
+def test_fast_layout_changes_the_memory_order_on_the_cpu_not_the_values() -> None:
+    torch.manual_seed(0)
+    plain = Recognizer(10, "vgg").eval()
+    fast = Recognizer(10, "vgg").eval()
+    fast.load_state_dict(plain.state_dict())
+    assert fast_layout(fast) is fast
+    # (a one-channel kernel is laid out the same either way)
+    convs = [m.weight for m in fast.modules() if isinstance(m, torch.nn.Conv2d)
+             and m.in_channels > 1]
+    assert convs and all(w.is_contiguous(memory_format=torch.channels_last) and
+                         not w.is_contiguous() for w in convs)
+    x = torch.rand(4, 1, 32, 32)
+    with torch.no_grad():
+        assert torch.allclose(fast(x), plain(x), atol=1e-5)
+    again = Recognizer(10, "vgg").eval()  # its state dict loads into a plain model
+    again.load_state_dict(fast.state_dict())
+    with torch.no_grad():
+        assert torch.allclose(again(x), plain(x), atol=1e-5)
 
 
 def test_margin_shortfall_is_the_gap_to_the_closest_rival_below_the_margin() -> None:
