@@ -36,6 +36,18 @@ def transform(x: torch.Tensor, symmetry: torch.Tensor | str) -> torch.Tensor:
     return torch.where(sym == 0, x.flip(-1, -2), torch.where(sym == 1, x.flip(-1), x.flip(-2)))
 
 
+def fast_layout(module: nn.Module) -> nn.Module:
+    """`module` with channels-last weights when it lives on the CPU, in place.
+
+    oneDNN's convolutions run faster in that layout (measured on 2 cores: recogniser training
+    9.5 -> 12.6 steps/s, generator steps 2.3 -> 2.7/s, `make` ~25 % less CPU time); values are
+    the same, only the memory order differs, so state dicts load either way. Other devices
+    keep their default layout."""
+    p = next(module.parameters(), None)
+    return module.to(memory_format=torch.channels_last) if p is not None \
+        and p.device.type == "cpu" else module
+
+
 @dataclass
 class ModelConfig:
     chars: str

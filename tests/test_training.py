@@ -17,10 +17,16 @@ from conftest import PYTHON, cli_env
 
 from ambictl import weights
 from ambictl.errors import DataError, UsageError
-from ambictl.models import Discriminator, Generator, ModelConfig, Recognizer, transform
+from ambictl.models import (
+    Discriminator,
+    Generator,
+    ModelConfig,
+    Recognizer,
+    fast_layout,
+    transform,
+)
 from ambictl.training import (
     TrainConfig,
-    fast_layout,
     fit_classifier,
     ink_excess,
     margin_shortfall,
