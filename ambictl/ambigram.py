@@ -2,12 +2,19 @@
 
 How a word is made:
 
-1. Each cell gets a pair (a, b) (see `compose.pair_cells`) and the same style: one font of the
-   model's style bank, whose glyphs of a and b (b already turned into the output's frame) the
-   generator fuses. One font for every cell is what keeps the lettering consistent.
+1. Each cell gets a pair (a, b) (see `compose.pair_cells`) and the case combinations it may be
+   drawn in (`compose.case_options`: as typed, or any of a/b, A/B, a/B, A/b), and the word a
+   style: one font of the model's style bank, whose glyphs of a and b (b already turned into
+   the output's frame) the generator fuses. One font for every cell is what keeps the
+   lettering consistent. `style="auto"` draws every cell in every case combination at noise
+   code 0 in each of the bank's first AUTO_STYLES fonts and keeps the font whose weakest cell
+   reads best (`scan_styles`).
 2. K candidates per cell come from K noise codes z (z = 0 first, the generator's "typical"
-   answer; the same K codes for every cell). All cells x all candidates go through the generator
-   in one batch, then through the recognisers in one batch.
+   answer), split over the cell's case combinations. All cells x all candidates go through the
+   generator in one batch, then through the recognisers in one batch. Which case combination
+   each cell takes is then chosen as a whole (`compose.case_choices`, `best_choice`): by
+   default each reading keeps one case, the one under which the word's weakest cell reads
+   best; the typed case wins unless another reads CASE_MARGIN better.
 3. Legibility of a candidate = the lower of its two readings' probabilities, P(a | glyph) and
    P(b | glyph with the symmetry applied), each averaged over the recogniser ensemble. The
    softmax is restricted to characters of the intended one's case class (lower, upper, digits):
@@ -43,10 +50,15 @@ from .compose import (
     OUTPUT_KINDS,
     SYMMETRIES,
     apply_symmetry,
+    case_choices,
+    case_options,
     check_output,
     check_request,
     check_words,
+    describe_charset,
     pair_cells,
+    parse_style,
+    resolve_style,
 )
 from .errors import DataError, UsageError
 from .models import (
@@ -66,6 +78,9 @@ _BATCH = 64  # samples per generator / recogniser call: on the CPU small batches
 # (2.5x faster than 1024 at 32 px) and bound memory for long words
 _STROKE_FLOOR = 0.5  # px added to stroke widths before their ratio: blank glyphs stay finite
 DEFAULT_HEIGHT = 256
+AUTO_STYLES = 8  # styles `style="auto"` tries: the bank's first (plainest) fonts
+CASE_MARGIN = 0.1  # legibility another case combination must gain over the typed one
+WEAK = 0.5  # a cell whose legibility is under this is reported as weak
 # Tracing: 4x working resolution, one refinement round. Measured on the generator's glyphs, the
 # outline re-rasterised at 32 px keeps IoU >= 0.97 with the bitmap while staying smooth.
 TRACE = {"upsample": 4, "smooth": 1.0, "refine": 1}
@@ -164,6 +179,31 @@ def _build(payload: dict[str, Any], path: Path) -> Model:
                  meta=payload.get("meta") if isinstance(payload.get("meta"), dict) else {})
 
 
+# --- what is delivered -----------------------------------------------------------------------
+
+
+def trace_glyphs(glyphs: np.ndarray) -> list[list[vectorize.BezierPath]]:
+    """Each glyph (S, S) traced as `make` writes it: closed Bézier contours, holes kept."""
+    return [vectorize.trace(g, threshold=compose.INK, **TRACE) for g in glyphs]
+
+
+def offsets(layout: compose.Layout) -> list[tuple[float, float]]:
+    """Each cell's top-left corner in the picture."""
+    return [(float(x), float(layout.top)) for x in layout.xs]
+
+
+def delivered(outlines: list[list[vectorize.BezierPath]], layout: compose.Layout,
+              scale: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """What a reader of `make`'s SVG or PNG sees: each cell's outline rasterised back at the
+    cell's size (n, S, S), and the whole picture rendered from the outlines at `scale` x the
+    layout's size (the PNG `make` writes at that height). `eval` reads exactly these."""
+    s = layout.size
+    cells = np.stack([vectorize.rasterize(o, (s, s)) for o in outlines]).astype(np.float32)
+    picture = output.coverage(outlines, offsets(layout), layout.width, layout.height,
+                              round(layout.height * scale))
+    return cells, picture
+
+
 # --- results --------------------------------------------------------------------------------
 
 
@@ -182,6 +222,7 @@ class GlyphScore:
     score: float  # legibility - STYLE_WEIGHT x |log(stroke / word stroke)|: what is maximised
     pick: int  # index among the alternatives
     alternatives: int  # how many (distinct) alternatives there were
+    typed_case: bool = True  # drawn in the case the user typed
 
 
 @dataclass
@@ -199,12 +240,28 @@ class Ambigram:
     style_name: str
     seed: int
     candidates: int
-    pairs: list[tuple[str, str]]
+    case: str
+    pairs: list[tuple[str, str]]  # (upright, turned) character of each cell, as drawn
     glyphs: np.ndarray
     scores: list[GlyphScore]
     alternatives: list[np.ndarray] = field(repr=False)
     alternative_scores: list[np.ndarray] = field(repr=False)
+    alternative_pairs: list[list[tuple[str, str]]] = field(repr=False)
     stroke: float = 0.0  # the word's common stroke width, px
+    style_scan: list[tuple[int, str, float]] = field(default_factory=list)  # style auto:
+    # (style, name, weakest cell at noise code 0), best first; empty when the style was given
+
+    @property
+    def drawn(self) -> tuple[str, str]:
+        """The two readings letter for letter, in the case each cell was drawn in."""
+        up = "".join(a for a, _ in self.pairs)
+        turned = "".join(b for _, b in self.pairs)
+        return up, turned if self.symmetry == "flip" else turned[::-1]
+
+    @property
+    def weak(self) -> list[GlyphScore]:
+        """Cells that read poorly (legibility under WEAK)."""
+        return [s for s in self.scores if s.legibility < WEAK]
 
     @property
     def picks(self) -> tuple[int, ...]:
@@ -231,11 +288,15 @@ class Ambigram:
     @cached_property
     def outlines(self) -> list[list[vectorize.BezierPath]]:
         """Each glyph traced into smooth closed Bézier contours (cell coordinates, holes kept)."""
-        return [vectorize.trace(g, threshold=compose.INK, **TRACE) for g in self.glyphs]
+        return trace_glyphs(self.glyphs)
 
     @property
     def offsets(self) -> list[tuple[float, float]]:
-        return [(float(x), float(self.layout.top)) for x in self.layout.xs]
+        return offsets(self.layout)
+
+    def delivered(self, scale: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+        """What a reader of the SVG or PNG sees; see `delivered`."""
+        return delivered(self.outlines, self.layout, scale)
 
     @property
     def title(self) -> str:
@@ -274,6 +335,26 @@ class Ambigram:
             raise UsageError(f"cannot write {p}: {e.strerror or e}") from None
         return p
 
+    def advice(self) -> list[str]:
+        """What the style search chose, which cells read poorly and what to try: lines for a
+        person (make prints them on stderr)."""
+        lines = []
+        if len(self.style_scan) > 1:
+            (_, _, best), (st, name, second) = self.style_scan[0], self.style_scan[1]
+            lines.append(f"style {self.style} ({self.style_name}) read best of the "
+                         f"{len(self.style_scan)} tried: weakest letter {best:.2f} at noise "
+                         f"code 0, against {second:.2f} for style {st} ({name})")
+        if self.weak:
+            cells = ", ".join(f"{s.cell + 1} ({s.upright} / {s.turned}, {s.legibility:.2f})"
+                              for s in self.weak)
+            other = ("--style N (another font)" if not self.style_scan else
+                     f"--style {self.style_scan[1][0]} (the runner-up)"
+                     if len(self.style_scan) > 1 else "--style N")
+            lines.append(f"weak letter{'s' if len(self.weak) > 1 else ''} (legibility under "
+                         f"{WEAK}): {cells}; try {other}, --seed N, --candidates 64, --case cell, "
+                         "or --sheet sheet.png and --pick to choose by eye")
+        return lines
+
     def preview(self, columns: int = 80) -> str:
         """Half-block terminal rendering, as it is and with the symmetry applied."""
         how = {"rotate": "turned", "mirror": "mirrored", "flip": "flipped"}[self.symmetry]
@@ -282,14 +363,19 @@ class Ambigram:
 
     def sheet_png(self) -> bytes:
         """Contact sheet of every cell's alternatives, upright and turned; see output.sheet_png."""
-        return output.sheet_png(self.alternatives, self.alternative_scores, self.pairs,
+        delivered = [np.stack([vectorize.round_trip(g, threshold=compose.INK, **TRACE)
+                               for g in alts]) for alts in self.alternatives]
+        return output.sheet_png(delivered, self.alternative_scores, self.alternative_pairs,
                                 self.picks, self.symmetry)
 
     def report(self) -> dict[str, Any]:
         """Everything about the result as plain JSON-able data."""
         return {"word1": self.word1, "word2": self.word2, "symmetry": self.symmetry,
                 "style": self.style, "style_name": self.style_name, "seed": self.seed,
-                "candidates": self.candidates, "legibility": round(self.legibility, 4),
+                "candidates": self.candidates, "case": self.case, "drawn": list(self.drawn),
+                "style_scan": [{"style": st, "name": name, "weakest": round(v, 4)}
+                               for st, name, v in self.style_scan],
+                "legibility": round(self.legibility, 4),
                 "stroke": round(self.stroke, 3),
                 "picks": list(self.picks),
                 "size": {"width": self.layout.width, "height": self.layout.height},
@@ -308,35 +394,141 @@ def _noise(k: int, z_dim: int, seed: int) -> torch.Tensor:
     return z
 
 
-def _generate(model: Model, a: torch.Tensor, b: torch.Tensor, sym: int, style: int,
+def _generate(model: Model, a: torch.Tensor, b: torch.Tensor, sym: int, style: torch.Tensor,
               z: torch.Tensor) -> torch.Tensor:
-    """Candidates (n, K, S, S) for cells with characters a, b (n,) and codes z (K, z_dim)."""
-    n, k = len(a), len(z)
-    bank = model.style_glyphs[style]
-    aa, bb = a.repeat_interleave(k), b.repeat_interleave(k)
-    zz = z.repeat(n, 1)
-    ss = torch.full_like(aa, sym)
+    """Glyphs (R, S, S), one per row: characters a, b, style and noise code z[row]."""
     name = SYMMETRIES[sym]
     outs = []
-    for i in range(0, n * k, _BATCH):
+    for i in range(0, len(a), _BATCH):
         j = slice(i, i + _BATCH)
-        ga = bank[aa[j]].contiguous(memory_format=torch.channels_last)
-        gtb = transform(bank[bb[j]], name).contiguous(memory_format=torch.channels_last)
-        outs.append(model.generator(ga, gtb, aa[j], bb[j], ss[j], zz[j]))
-    s = model.config.image_size
-    return torch.cat(outs).reshape(n, k, s, s).clamp(0, 1)
+        ga = model.style_glyphs[style[j], a[j]].contiguous(memory_format=torch.channels_last)
+        gtb = transform(model.style_glyphs[style[j], b[j]], name).contiguous(
+            memory_format=torch.channels_last)
+        outs.append(model.generator(ga, gtb, a[j], b[j], torch.full_like(a[j], sym), z[j]))
+    return torch.cat(outs)[:, 0].clamp(0, 1)
 
 
-def _legibility(model: Model, cands: torch.Tensor, a: torch.Tensor, b: torch.Tensor,
+def _legibility(model: Model, glyphs: torch.Tensor, a: torch.Tensor, b: torch.Tensor,
                 symmetry: str) -> tuple[np.ndarray, np.ndarray]:
-    """(p_upright, p_turned), each (n, K), of all candidates in one recogniser pass."""
-    n, k, s, _ = cands.shape
-    x = cands.reshape(n * k, 1, s, s)
+    """(p_upright, p_turned), each (R,), of glyphs (R, S, S) in one recogniser pass."""
+    x = glyphs[:, None]
     views = torch.cat([x, transform(x, symmetry)])
-    labels = torch.cat([a.repeat_interleave(k), b.repeat_interleave(k)])
-    p = ensemble_probability(model.recognizers, model.case_groups, views, labels, _BATCH)
-    p = p.reshape(2, n, k).numpy().astype(np.float64)
+    p = ensemble_probability(model.recognizers, model.case_groups, views, torch.cat([a, b]),
+                             _BATCH)
+    p = p.reshape(2, len(a)).numpy().astype(np.float64)
     return p[0], p[1]
+
+
+def cell_options(pairs: list[tuple[str, str]], case: str, chars: str
+                 ) -> list[list[tuple[str, str]]]:
+    """Per cell, the (upright, turned) characters it may be drawn as (typed first)."""
+    out = []
+    for i, (a, b) in enumerate(pairs):
+        opts = [o for o in case_options(a, b, case) if all(c in chars for c in o)]
+        if not opts:
+            raise UsageError(f"letter {i + 1} ({a} / {b}) has no {case}-case form in the model "
+                             f"({describe_charset(chars)})")
+        out.append(opts)
+    return out
+
+
+def _read(model: Model, rows: list[tuple[str, str, int, int]], z: torch.Tensor, symmetry: str
+          ) -> tuple[torch.Tensor, np.ndarray]:
+    """Draw and read rows (upright char, turned char, style, code index): glyphs (R, S, S) and
+    legibility (R,), the lower of the two readings' probabilities."""
+    a = torch.tensor([model.chars.index(r[0]) for r in rows])
+    b = torch.tensor([model.chars.index(r[1]) for r in rows])
+    style = torch.tensor([r[2] for r in rows])
+    glyphs = _generate(model, a, b, SYMMETRIES.index(symmetry), style, z[[r[3] for r in rows]])
+    p_up, p_turn = _legibility(model, glyphs, a, b, symmetry)
+    return glyphs, np.stack([p_up, p_turn])
+
+
+def _case_penalty(option: np.ndarray) -> np.ndarray:
+    """What a candidate's legibility loses in the objective for not being drawn in the typed
+    case (option 0); padding (-1) is never chosen."""
+    return np.where(option < 0, np.inf, np.where(option > 0, CASE_MARGIN, 0.0))
+
+
+def _per_option(objective: np.ndarray, option: np.ndarray, n_options: int) -> np.ndarray:
+    """(n, O): each cell's best objective among its candidates of each case option."""
+    best = np.full((objective.shape[0], n_options), -np.inf)
+    for o in range(n_options):
+        best[:, o] = np.where(option == o, objective, -np.inf).max(axis=-1)
+    return best
+
+
+def best_choice(best: np.ndarray, choices: list[list[int]]) -> tuple[int, float]:
+    """The case choice (compose.case_choices) whose weakest cell reads best, and that value;
+    `best` (n, O) is per cell and option. Ties go to the first (the typed case)."""
+    weakest = [min(best[i].max() if o < 0 else best[i, o] for i, o in enumerate(ch))
+               for ch in choices]
+    k = int(np.argmax(weakest))
+    return k, float(weakest[k])
+
+
+def scan_styles(model: Model, options: list[list[tuple[str, str]]], choices: list[list[int]],
+                symmetry: str, styles: list[int]) -> list[float]:
+    """Each style's weakest cell under its best case choice, drawn at noise code 0 (one batch):
+    the cheap first look that `style="auto"` ranks the styles by."""
+    rows = [(a, b, s, 0) for s in styles for opts in options for a, b in opts]
+    _, p = _read(model, rows, torch.zeros(1, model.config.z_dim), symmetry)
+    legible = iter(p.min(0))
+    out = []
+    for _ in styles:
+        best = np.full((len(options), max(len(o) for o in options)), -np.inf)
+        for i, opts in enumerate(options):
+            for o in range(len(opts)):
+                best[i, o] = next(legible) - _case_penalty(np.array(o))
+        out.append(best_choice(best, choices)[1])
+    return out
+
+
+def best_case(model: Model, cells: list[tuple[str, str]], symmetry: str, styles: list[int],
+              z: torch.Tensor) -> np.ndarray:
+    """Glyphs (n, S, S) of single cells, each in its best case combination as `make` ranks
+    them (noise code z[style] per cell): what `eval` measures case freedom with."""
+    options = cell_options(cells, "cell", model.chars)
+    rows = [(x, y, st, st) for opts, st in zip(options, styles, strict=True) for x, y in opts]
+    glyphs, p = _read(model, rows, z, symmetry)
+    option = np.array([o for opts in options for o in range(len(opts))])
+    score = p.min(0) - _case_penalty(option)
+    out, r = [], 0
+    for opts in options:
+        out.append(r + int(np.argmax(score[r:r + len(opts)])))
+        r += len(opts)
+    return glyphs[out].numpy()
+
+
+@dataclass
+class _Candidates:
+    """Every candidate of every cell in one style, padded to M per cell."""
+
+    glyphs: np.ndarray  # (n, M, S, S)
+    p: np.ndarray  # (2, n, M): as it is, turned
+    option: np.ndarray  # (n, M) index into the cell's options; -1 = padding
+
+
+def _candidates(model: Model, options: list[list[tuple[str, str]]], symmetry: str, style: int,
+                z: torch.Tensor) -> _Candidates:
+    """`len(z)` candidates per cell, split evenly over its case options (option-major, so ties
+    go to the typed case and to z = 0)."""
+    per = [[(o, k) for o in range(len(opts)) for k in range(-(-len(z) // len(opts)))]
+           for opts in options]
+    m = max(len(c) for c in per)
+    rows = [(*options[i][o], style, k) for i, c in enumerate(per) for o, k in c]
+    glyphs, p = _read(model, rows, z, symmetry)
+    n, size = len(options), model.config.image_size
+    out = _Candidates(np.zeros((n, m, size, size), np.float32), np.zeros((2, n, m)),
+                      np.full((n, m), -1))
+    r = 0
+    g = glyphs.numpy().astype(np.float32)
+    for i, c in enumerate(per):
+        out.glyphs[i, :len(c)] = g[r:r + len(c)]
+        out.p[:, i, :len(c)] = p[:, r:r + len(c)]
+        out.option[i, :len(c)] = [o for o, _ in c]
+        r += len(c)
+    return out
 
 
 def _log_stroke(stroke: np.ndarray) -> np.ndarray:
@@ -352,10 +544,11 @@ def choose(legibility: np.ndarray, stroke: np.ndarray, weight: float = STYLE_WEI
     between neighbours only: pairwise terms let the weight drift along the word (bold at one
     end, light at the other) one small step at a time. The word's width is searched over the
     quantiles of the candidates' widths; given it, each cell's best candidate is independent.
-    Ties go to the lower index, i.e. towards z = 0.
+    Ties go to the lower index, i.e. towards z = 0. Candidates of legibility -inf (padding)
+    are never chosen.
     """
     logs = _log_stroke(stroke)
-    targets = np.unique(np.quantile(logs, np.linspace(0.0, 1.0, 65)))
+    targets = np.unique(np.quantile(logs[np.isfinite(legibility)], np.linspace(0.0, 1.0, 65)))
     objective = legibility[None] - weight * np.abs(logs[None] - targets[:, None, None])
     best = int(objective.max(axis=2).sum(axis=1).argmax())
     return ([int(k) for k in objective[best].argmax(axis=1)],
@@ -372,7 +565,8 @@ def _local(legibility: np.ndarray, stroke: np.ndarray, word_stroke: float, i: in
 def _rank(cands: np.ndarray, local: np.ndarray, first: int) -> list[int]:
     """Indices of distinct candidates, `first` (the choice) then by objective, at most
     MAX_ALTERNATIVES."""
-    order = [first] + [int(j) for j in np.argsort(-local, kind="stable") if j != first]
+    order = [first] + [int(j) for j in np.argsort(-local, kind="stable")
+                       if j != first and np.isfinite(local[j])]
     kept: list[int] = []
     for j in order:
         if all(np.abs(cands[j] - cands[q]).mean() > DUPLICATE for q in kept):
@@ -383,67 +577,87 @@ def _rank(cands: np.ndarray, local: np.ndarray, first: int) -> list[int]:
 
 
 def make_ambigram(word1: str, word2: str | None = None, *, symmetry: str = "rotate",
-                  seed: int = 0, candidates: int = DEFAULT_CANDIDATES, style: int = 0,
-                  pick: str | list[int] | tuple[int, ...] | None = None,
+                  seed: int = 0, candidates: int = DEFAULT_CANDIDATES, style: int | str = "auto",
+                  case: str = "auto", pick: str | list[int] | tuple[int, ...] | None = None,
                   weights: str | os.PathLike[str] | Model | None = None) -> Ambigram:
     """An ambigram reading `word1` as it is and `word2` (default: word1) after `symmetry`.
 
     symmetry: "rotate" (180 degrees), "mirror" (left-right) or "flip" (upside down).
-    seed: makes the result reproducible byte for byte. candidates: noise codes tried per cell.
-    style: index into the model's style bank (fonts). pick: one alternative index per cell
-    (0 = the automatic choice; see Ambigram.sheet_png). weights: a model file or loaded Model
-    (default: the shipped weights).
+    seed: makes the result reproducible byte for byte. candidates: glyphs tried per cell,
+    split over its case options. style: "auto" (the best of the first AUTO_STYLES styles for
+    this word), an index into the model's style bank or a style's name. case: "word" (= "auto":
+    each reading in one case, the combination whose weakest cell reads best), "cell" (each cell
+    in whichever case combination reads best), "keep", "upper" or "lower"; the typed case wins
+    unless another reads CASE_MARGIN better. pick: one alternative index per cell (0 = the
+    automatic choice; see Ambigram.sheet_png). weights: a model file or loaded Model (default:
+    the shipped weights).
 
     Raises UsageError for bad input and DataError for a missing or broken model file.
     """
     w1, w2, picks = check_request(word1, word2, symmetry=symmetry, candidates=candidates,
-                                  seed=seed, style=style, pick=pick)
+                                  seed=seed, style=style, case=case, pick=pick)
     model = weights if isinstance(weights, Model) else load_model(weights)
     check_words(w1, w2, model.chars)
-    n_styles = model.style_glyphs.shape[0]
-    if style >= n_styles:
-        raise UsageError(f"style {style} does not exist: the model has {n_styles} styles "
-                         f"(0 to {n_styles - 1})")
-    pairs = pair_cells(w1, w2, symmetry)
-    a = torch.tensor([model.chars.index(p) for p, _ in pairs])
-    b = torch.tensor([model.chars.index(q) for _, q in pairs])
+    chosen_style = resolve_style(parse_style(style), model.style_names)
+    options = cell_options(pair_cells(w1, w2, symmetry), case, model.chars)
+    choices = case_choices(options, case)
     with torch.inference_mode():
-        z = _noise(candidates, model.config.z_dim, seed)
-        cands = _generate(model, a, b, SYMMETRIES.index(symmetry), style, z)
-        p_up, p_turn = _legibility(model, cands, a, b, symmetry)
-    cand_np = cands.numpy().astype(np.float32)
+        scan: list[tuple[int, str, float]] = []
+        if chosen_style == "auto":
+            tried = list(range(min(AUTO_STYLES, len(model.style_names))))
+            weakest = scan_styles(model, options, choices, symmetry, tried)
+            scan = sorted(((s, model.style_names[s], float(v))
+                           for s, v in zip(tried, weakest, strict=True)),
+                          key=lambda t: (-t[2], t[0]))
+            chosen_style = scan[0][0]
+        assert isinstance(chosen_style, int)
+        cands = _candidates(model, options, symmetry, chosen_style,
+                            _noise(candidates, model.config.z_dim, seed))
+    p_up, p_turn = cands.p
     legible = np.minimum(p_up, p_turn)
-    stroke = compose.stroke_width(cand_np)
-    chosen, word_stroke = choose(legible, stroke)
+    objective = legible - _case_penalty(cands.option)  # what is maximised
+    n_opt = max(len(o) for o in options)
+    choice = choices[best_choice(_per_option(objective, cands.option, n_opt), choices)[0]]
+    # The case choice fixes these cells' case; their candidates stay alternatives for --pick,
+    # ranked after every candidate in the chosen case.
+    outside = np.array([[c >= 0 and o != c for o in row] for c, row in
+                        zip(choice, cands.option, strict=True)])
+    stroke = compose.stroke_width(cands.glyphs)
+    chosen, word_stroke = choose(np.where(outside, -np.inf, objective), stroke)
 
-    alternatives, alt_scores, ranked = [], [], []
-    for i in range(len(pairs)):
-        local, _ = _local(legible, stroke, word_stroke, i)
-        keep = _rank(cand_np[i], local, chosen[i])
+    alternatives, alt_scores, alt_pairs, ranked = [], [], [], []
+    for i in range(len(options)):
+        local, _ = _local(objective, stroke, word_stroke, i)
+        keep = _rank(cands.glyphs[i], local - 2.0 * outside[i], chosen[i])
         ranked.append(keep)
-        alternatives.append(cand_np[i, keep])
+        alternatives.append(cands.glyphs[i, keep])
         alt_scores.append(local[keep])
+        alt_pairs.append([options[i][cands.option[i, k]] for k in keep])
     if picks is not None:
         for i, (pk, keep) in enumerate(zip(picks, ranked, strict=True)):
             if pk >= len(keep):
                 raise UsageError(f"--pick index {pk} for letter {i + 1} is out of range: it has "
-                                 f"{len(keep)} alternatives (0 to {len(keep) - 1})")
-    picks = picks or (0,) * len(pairs)
+                                 f"{len(keep)} alternative{'s' if len(keep) > 1 else ''} "
+                                 f"(0 to {len(keep) - 1})")
+    picks = picks or (0,) * len(options)
     final = [keep[pk] for keep, pk in zip(ranked, picks, strict=True)]
 
     scores = []
-    for i, ((ch_a, ch_b), k) in enumerate(zip(pairs, final, strict=True)):
-        local, agreement = _local(legible, stroke, word_stroke, i)
+    for i, (k, pk) in enumerate(zip(final, picks, strict=True)):
+        local, agreement = _local(objective, stroke, word_stroke, i)
+        ch_a, ch_b = options[i][cands.option[i, k]]
         scores.append(GlyphScore(
             cell=i, upright=ch_a, turned=ch_b, p_upright=float(p_up[i, k]),
             p_turned=float(p_turn[i, k]), legibility=float(legible[i, k]),
             stroke=float(stroke[i, k]), style=float(agreement[k]), score=float(local[k]),
-            pick=picks[i], alternatives=len(ranked[i])))
-    return Ambigram(word1=w1, word2=w2, symmetry=symmetry, style=style,
-                    style_name=model.style_names[style], seed=seed, candidates=candidates,
-                    pairs=pairs, glyphs=cand_np[np.arange(len(pairs)), final], scores=scores,
+            pick=pk, alternatives=len(ranked[i]), typed_case=bool(cands.option[i, k] == 0)))
+    return Ambigram(word1=w1, word2=w2, symmetry=symmetry, style=chosen_style,
+                    style_name=model.style_names[chosen_style], seed=seed,
+                    candidates=candidates, case=compose.check_case(case),
+                    pairs=[(s.upright, s.turned) for s in scores],
+                    glyphs=cands.glyphs[np.arange(len(options)), final], scores=scores,
                     alternatives=alternatives, alternative_scores=alt_scores,
-                    stroke=word_stroke)
+                    alternative_pairs=alt_pairs, stroke=word_stroke, style_scan=scan)
 
 
 __all__ = ["Ambigram", "GlyphScore", "Model", "load_model", "make_ambigram"]

@@ -10,7 +10,7 @@ import os
 import signal
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -35,6 +35,22 @@ app = typer.Typer(
 err = Console(stderr=True, highlight=False)
 _debug = bool(os.environ.get("AMBICTL_DEBUG"))
 
+
+def _flag_takes_no_value(display_type_rich: Any) -> Any:  # typer's TyperOption method, wrapped
+    def show(self: Any, ctx: Any) -> str | None:
+        return None if getattr(self, "is_flag", False) else display_type_rich(self, ctx)
+    return show
+
+
+# Typer shows a type for every option, so flags read "--preview <bool>" as if they took a value.
+try:
+    from typer.core import TyperOption as _TyperOption
+
+    _TyperOption.display_type_rich = _flag_takes_no_value(  # type: ignore[method-assign]
+        _TyperOption.display_type_rich)
+except (ImportError, AttributeError):  # another typer: its help is what it is
+    pass
+
 DATA = "Data"
 MODEL = "Model"
 
@@ -47,7 +63,7 @@ def _root(
     _debug = _debug or debug
 
 
-def _progress(disable: bool = False):
+def _progress(disable: bool = False, transient: bool = False):  # -> rich Progress (lazy import)
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -58,25 +74,60 @@ def _progress(disable: bool = False):
     )
 
     return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), TimeRemainingColumn(), console=err, transient=False,
+                    TimeElapsedColumn(), TimeRemainingColumn(), console=err, transient=transient,
                     disable=disable)
+
+
+class _LazyProgress:
+    """A rich Progress that draws nothing until the work reports its first step, so a failing
+    input check ends in its error line alone (no empty bar, no blank line before it).
+    Use as a context manager; add_task and update go to the bar."""
+
+    def __init__(self, disable: bool = False, info: bool = False, transient: bool = False
+                 ) -> None:
+        from rich.progress import TextColumn
+
+        self.bar = _progress(disable, transient)
+        if info:
+            self.bar.columns = (*self.bar.columns, TextColumn("[dim]{task.fields[info]}"))
+        self.started = False
+
+    def add_task(self, *args: Any, **kwargs: Any) -> int:
+        return self.bar.add_task(*args, **kwargs)
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        if not self.started:
+            self.started = True
+            self.bar.start()
+        self.bar.update(*args, **kwargs)
+
+    def __enter__(self) -> _LazyProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.started:
+            self.bar.stop()
 
 
 @app.command("build-dataset", rich_help_panel=DATA)
 def build_dataset_cmd(
     out: Annotated[Path, typer.Option("-o", "--out", help="Output folder for the data set.")],
     fonts: Annotated[list[Path] | None, typer.Option(
-        "--fonts", help="Extra font file or folder (repeatable).")] = None,
+        "--fonts", metavar="PATH",
+        help="Your own font file or folder, added to the others (repeatable).")] = None,
     no_system_fonts: Annotated[bool, typer.Option(
-        "--no-system-fonts", help="Use only the bundled fonts/ and --fonts.")] = False,
+        "--no-system-fonts", help="Skip the fonts installed on this machine.")] = False,
+    no_bundled_fonts: Annotated[bool, typer.Option(
+        "--no-bundled-fonts", help="Skip the bundled fonts/ (with --no-system-fonts: only "
+        "--fonts).")] = False,
     chars: Annotated[str | None, typer.Option(
-        help="Characters to render [default: A-Z a-z 0-9].")] = None,
+        help="Characters to render \\[default: A-Z a-z 0-9].")] = None,
     size: Annotated[int, typer.Option(help="Image size in pixels.")] = 64,
     normalize: Annotated[str, typer.Option(
         help="Frame: 'em' (ambigram frame, same scale per font) or 'bbox' (notMNIST fill).")
     ] = "em",
-    workers: Annotated[int | None, typer.Option(help="Parallel processes [default: all cores].")
-                       ] = None,
+    workers: Annotated[int | None, typer.Option(
+        help="Parallel processes \\[default: all cores].")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing output.")] = False,
 ) -> None:
     """Render every valid font x character into a notMNIST-like glyph data set."""
@@ -84,20 +135,17 @@ def build_dataset_cmd(
 
     from .dataset import DEFAULT_CHARS, build_dataset
 
-    bar = _progress()
+    bar = _LazyProgress()
     task = bar.add_task("rendering fonts", total=None)
 
     def on_progress(done: int, total: int) -> None:
-        bar.start()  # only once rendering runs: a bad option fails with its error line alone
         bar.update(task, completed=done, total=total)
 
-    try:
+    with bar:
         report = build_dataset(
             out, chars=chars if chars is not None else DEFAULT_CHARS, size=size,
-            normalize=normalize, fonts=fonts, system=not no_system_fonts, force=force,
-            workers=workers, progress=on_progress)
-    finally:
-        bar.stop()
+            normalize=normalize, fonts=fonts, system=not no_system_fonts,
+            bundled=not no_bundled_fonts, force=force, workers=workers, progress=on_progress)
     if report.skipped:
         table = Table(title=f"Skipped fonts ({len(report.skipped)})", title_justify="left")
         table.add_column("font", overflow="fold")
@@ -127,8 +175,13 @@ def make_cmd(
         help="rotate (half turn), mirror (left-right) or flip (upside down).")] = "rotate",
     candidates: Annotated[int, typer.Option(help="Candidates tried per letter (1-256).")] = 16,
     seed: Annotated[int, typer.Option(help="Random seed: same seed, same bytes.")] = 0,
-    style: Annotated[int, typer.Option(help="Style (font) of the model's style bank, from 0.")
-                     ] = 0,
+    style: Annotated[str, typer.Option(
+        help="auto (the best of the bank's first 8 fonts for this word), a style number or "
+             "name (ambictl styles lists them).")] = "auto",
+    case: Annotated[str, typer.Option(
+        help="auto (= word: each reading in one case, the one that reads best, as typed "
+             "unless another reads clearly better), cell (each letter chooses), keep, upper "
+             "or lower.")] = "auto",
     pick: Annotated[str | None, typer.Option(
         help="Alternative per letter, e.g. 0,2,1,0 (0 = best; see --sheet).")] = None,
     sheet: Annotated[Path | None, typer.Option(
@@ -151,7 +204,7 @@ def make_cmd(
 
     # Everything that can be checked without the model fails here, before torch is imported.
     w1, w2, _ = compose.check_request(word1, word2, symmetry=symmetry, candidates=candidates,
-                                      seed=seed, style=style, pick=pick)
+                                      seed=seed, style=style, case=case, pick=pick)
     output.check_height(height)
     output.parse_color(color, "--color", allow_none=False)
     output.parse_color(background, "--background", allow_none=True)
@@ -172,7 +225,7 @@ def make_cmd(
     from .ambigram import make_ambigram
 
     amb = make_ambigram(w1, w2, symmetry=symmetry, seed=seed, candidates=candidates,
-                        style=style, pick=pick, weights=weights)
+                        style=style, case=case, pick=pick, weights=weights)
     look = {"color": color, "background": background, "height": height}
     if out == "-":
         sys.stdout.write(amb.to_svg(**look))
@@ -192,6 +245,8 @@ def make_cmd(
         err.print(f"[green]made[/] {escape(amb.title)}: legibility {amb.legibility:.2f} (weakest "
                   f"letter), style {amb.style} {escape(amb.style_name)}"
                   + (f"; wrote {escape(', '.join(wrote))}" if wrote else ""), soft_wrap=True)
+        for line in amb.advice():
+            err.print(escape(line), soft_wrap=True)
     if preview:
         # On stdout unless stdout carries the SVG or the JSON report.
         con = Console(highlight=False) if out != "-" and not json_report else err
@@ -211,8 +266,10 @@ def _score_table(amb):  # an Ambigram -> a rich Table (both imported lazily)
     from rich.table import Table
 
     how = {"rotate": "turned", "mirror": "mirrored", "flip": "flipped"}[amb.symmetry]
-    table = Table(title=escape(f"{amb.word1} / {amb.word2} ({amb.symmetry})"),
-                  title_justify="left", box=None, pad_edge=False)
+    drawn = " / ".join(amb.drawn)
+    table = Table(title=escape(f"{amb.word1} / {amb.word2} ({amb.symmetry}), drawn {drawn}, "
+                               f"case {amb.case}"), title_justify="left", box=None,
+                  pad_edge=False)
     for name in ("#", "pair", "as is", how, "legible", "stroke", "style", "pick"):
         table.add_column(name, justify="left" if name == "pair" else "right")
     for s in amb.scores:
@@ -221,6 +278,74 @@ def _score_table(amb):  # an Ambigram -> a rich Table (both imported lazily)
                       f"{s.p_turned:.2f}", f"{bad}{s.legibility:.2f}", f"{s.stroke:.1f}",
                       f"{s.style:.2f}", f"{s.pick}/{s.alternatives - 1}")
     return table
+
+
+# ---- styles
+
+
+@app.command("styles", rich_help_panel="Ambigrams")
+def styles_cmd(
+    word1: Annotated[str | None, typer.Argument(
+        help="Sample word for --sheet \\[default: the pair dear read].", show_default=False)
+    ] = None,
+    word2: Annotated[str | None, typer.Argument(
+        help="The sample's turned reading \\[default: WORD1].", show_default=False)] = None,
+    sheet: Annotated[Path | None, typer.Option(
+        help="Also write a PNG of the sample ambigram in every style, as it is and turned.")
+    ] = None,
+    symmetry: Annotated[str, typer.Option(
+        help="rotate (half turn), mirror (left-right) or flip (upside down).")] = "rotate",
+    seed: Annotated[int, typer.Option(help="Random seed of the samples.")] = 0,
+    weights: Annotated[Path | None, typer.Option(
+        help="Model file \\[default: the shipped weights].")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the list as JSON on stdout.")
+                        ] = False,
+) -> None:
+    """List the model's styles with their fonts and licences; --sheet draws a sample in each,
+    to choose `make --style N` by eye."""
+    from . import atomic, styles
+
+    if sheet is not None:
+        if sheet.suffix.lower() != ".png":
+            raise UsageError(f"cannot write {sheet}: the style sheet is a .png file")
+        atomic.probe_writable_file(sheet)
+    if weights is not None and not weights.is_file():
+        raise UsageError(f"no model file at {weights}")
+    if word1 is None:
+        word1, word2 = styles.SAMPLE
+    from .ambigram import load_model
+
+    model = load_model(weights)
+    infos = styles.style_infos(model)
+    legibility: list[float | None] = [None] * len(infos)
+    if sheet is not None:
+        bar = _LazyProgress(transient=True)
+        task = bar.add_task("drawing styles", total=len(infos))
+        with bar:
+            samples = styles.draw_samples(model, word1, word2, symmetry=symmetry, seed=seed,
+                                          progress=lambda done: bar.update(task, completed=done))
+        legibility = [a.legibility for a in samples]
+        try:
+            atomic.write_bytes(sheet, styles.sheet_png(samples, infos))
+        except OSError as e:
+            raise UsageError(f"cannot write {sheet}: {atomic.plain_reason(e)}") from None
+    if json_out:
+        import json
+        from dataclasses import asdict
+
+        rows = [{**asdict(i), "legibility": v} for i, v in zip(infos, legibility, strict=True)]
+        sys.stdout.write(json.dumps(rows, ensure_ascii=False) + "\n")
+    else:  # plain aligned lines: a table folded to 80 columns would cut the file names apart
+        name_w = max(len(i.name) for i in infos)
+        lic_w = min(24, max(len(i.license) for i in infos))
+        print(f" #  {'style':<{name_w}}  {'licence':<{lic_w}}  font file")
+        for info, v in zip(infos, legibility, strict=True):
+            lic = info.license if len(info.license) <= lic_w else info.license[:lic_w - 1] + "…"
+            read = f"  legibility {v:.2f}" if v is not None else ""
+            print(f"{info.index:>2}  {info.name:<{name_w}}  {lic:<{lic_w}}  {info.font}{read}")
+    if sheet is not None:
+        err.print(f"[green]wrote[/] {escape(str(sheet))}: {escape(word1)} in {len(infos)} styles",
+                  soft_wrap=True)
 
 
 # ---- train
@@ -241,7 +366,9 @@ def train_cmd(
     device: Annotated[str, typer.Option(help="auto, cpu, cuda or mps.")] = "auto",
     resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --out.")] = False,
     quick: Annotated[bool, typer.Option("--quick", help="A tiny run of the whole pipeline "
-                                        "(a couple of minutes).")] = False,
+                                        "(16 fonts, one recogniser, 30 generator steps; under "
+                                        "2 minutes on 2 CPU cores): a smoke test, not a usable "
+                                        "model.")] = False,
     words: Annotated[tuple[str, str] | None, typer.Option(
         help="Fine-tune on just the pairs that this word pair needs: --words dear read.")] = None,
     symmetry: Annotated[str, typer.Option(help="Symmetry for --words: rotate, mirror, flip.")
@@ -254,9 +381,7 @@ def train_cmd(
     """Train the recognisers and the pair-conditional ambigram generator."""
     from dataclasses import replace
 
-    from rich.progress import TextColumn
-
-    from . import training
+    from . import atomic, training
     from . import weights as wfile
 
     if what not in ("generator", "classifier"):
@@ -273,10 +398,10 @@ def train_cmd(
                                                         ("batch_size", batch_size)) if v})
     if cfg.steps < 1 or cfg.batch_size < 2:
         raise UsageError("--steps must be >= 1 and --batch-size >= 2")
+    if export is not None:
+        atomic.probe_writable_file(export)  # before the training, not after it
     rank = int(os.environ.get("RANK", 0))  # under torchrun only rank 0 reports
-    bar = _progress(disable=rank > 0)
-    bar.columns = (*bar.columns, TextColumn("[dim]{task.fields[info]}"))
-    with bar:
+    with _LazyProgress(disable=rank > 0, info=True) as bar:
         result = training.train(dataset, out, cfg, device=device, resume=resume,
                                 init_weights=init, what=what, progress=bar)
     if rank > 0:
@@ -284,9 +409,7 @@ def train_cmd(
     if export:
         import shutil
 
-        from .atomic import write_bytes
-
-        write_bytes(export, result.weights_path.read_bytes())
+        atomic.write_bytes(export, result.weights_path.read_bytes())
         shutil.copystat(result.weights_path, export)
     acc = ", ".join(f"{a:.1%}" for a in result.recognizer_accuracy) or "n/a"
     err.print(f"[green]done[/] in {result.seconds:.0f} s: {result.steps} steps, recogniser "
@@ -294,7 +417,7 @@ def train_cmd(
               + (f" (copied to {export})" if export else ""))
 
 
-# ---- eval
+# ---- train-judge, eval
 
 
 def _threads(threads: int | None) -> None:
@@ -317,16 +440,15 @@ def train_judge_cmd(
     device: Annotated[str, typer.Option(help="auto, cpu, cuda or mps.")] = "cpu",
     threads: Annotated[int | None, typer.Option(
         help="CPU threads for torch (1 is often fastest on a busy machine).")] = None,
-    quick: Annotated[bool, typer.Option("--quick", help="A few seconds; a structural run, "
-                                        "not a usable judge.")] = False,
+    quick: Annotated[bool, typer.Option("--quick", help="20 steps (about half a minute on 2 "
+                                        "CPU cores): a structural run, not a usable judge.")
+                     ] = False,
     augment: Annotated[str, typer.Option(
         help="strong (the shipped judge) or light (a cross-check judge that shares no "
              "augmentation with the training recognisers).")] = "strong",
 ) -> None:
     """Train the held-out judge that `eval` uses, on the data set's VALIDATION fonts only."""
     from dataclasses import replace
-
-    from rich.progress import TextColumn
 
     from .augment import READER_AUGMENTATIONS
     from .judge import JudgeTrainConfig, train_judge
@@ -339,8 +461,7 @@ def train_judge_cmd(
         k: v for k, v in (("steps", steps), ("batch_size", batch_size)) if v})
     if cfg.steps < 1 or cfg.batch_size < 2:
         raise UsageError("--steps must be >= 1 and --batch-size >= 2")
-    bar = _progress()
-    bar.columns = (*bar.columns, TextColumn("[dim]{task.fields[info]}"))
+    bar = _LazyProgress(info=True)
     task = bar.add_task("judge", total=cfg.steps, info="")
     with bar:
         report = train_judge(dataset, out, cfg, device=device, tick=lambda m: bar.update(
@@ -369,18 +490,15 @@ def eval_cmd(
         help="rotate, mirror or flip (repeatable) \\[default: all three].")] = None,
     styles: Annotated[int | None, typer.Option(
         help="Styles (fonts of the model's bank) per pair; 0 = all \\[default: 8].")] = None,
-    word_styles: Annotated[int | None, typer.Option(
-        help="Styles each word pair is drawn in \\[default: 4].")] = None,
-    ocr_styles: Annotated[int | None, typer.Option(
-        help="Of those, how many Tesseract reads \\[default: 1].")] = None,
     pairs: Annotated[Path | None, typer.Option(
         help="Word pairs file: lines 'word1 word2' \\[default: the shipped list].")] = None,
     max_words: Annotated[int | None, typer.Option(help="Use only the first N word pairs.")
                          ] = None,
     ocr: Annotated[bool, typer.Option("--ocr/--no-ocr", help="Read words with Tesseract when "
                                       "it is installed.")] = True,
-    quick: Annotated[bool, typer.Option("--quick", help="A small subset in seconds: rotate, "
-                                        "9 letters, 4 styles, 12 words.")] = False,
+    quick: Annotated[bool, typer.Option("--quick", help="A small subset: rotate, 9 letters, "
+                                        "4 styles, 12 words (1.5 to 7 minutes on 2 CPU cores, "
+                                        "by load).")] = False,
     seed: Annotated[int, typer.Option(help="Seed of the styles' noise codes.")] = 0,
     json_out: Annotated[bool, typer.Option("--json", help="Print summary.json to stdout "
                                            "instead of tables.")] = False,
@@ -391,31 +509,30 @@ def eval_cmd(
 
     Per symmetry: the share of character pairs x styles whose both views the judge reads (it
     chooses among the evaluated set only, e.g. the 26 lower-case letters), the same for the
-    overlay and upright baselines, word pairs read glyph by glyph and by Tesseract, and style
+    overlay and upright baselines, word pairs drawn as `make` draws them (its defaults, and
+    the case kept as typed) read glyph by glyph and by Tesseract as delivered, and style
     quality (FID-like realism, diversity across styles). Files go to --out.
     """
     import json
     from dataclasses import replace
 
+    from . import atomic
     from .eval_report import print_report, write_outputs
     from .evaluate import EvalConfig, evaluate, parse_charsets
 
     _threads(threads)
     cfg = EvalConfig.quick_preset() if quick else EvalConfig()
-    given = {"styles": styles, "word_styles": word_styles, "ocr_styles": ocr_styles,
-             "max_words": max_words}
+    given = {"styles": styles, "max_words": max_words}
     cfg = replace(cfg, seed=seed, ocr=ocr, pairs_file=pairs,
                   **{k: v for k, v in given.items() if v is not None})
     if chars:
         cfg = replace(cfg, charsets=parse_charsets(chars))
     if symmetry:
         cfg = replace(cfg, symmetries=tuple(dict.fromkeys(symmetry)))
-    if cfg.styles < 0 or cfg.word_styles < 0 or cfg.ocr_styles < 0 or \
-            (cfg.max_words is not None and cfg.max_words < 1):
-        raise UsageError("--styles, --word-styles and --ocr-styles must be >= 0, "
-                         "--max-words >= 1")
-    bar = _progress()
-    bar.transient = True  # type: ignore[attr-defined]
+    if cfg.styles < 0 or (cfg.max_words is not None and cfg.max_words < 1):
+        raise UsageError("--styles must be >= 0, --max-words >= 1")
+    atomic.probe_output_dir(out)  # before the model is loaded, not after the whole eval
+    bar = _LazyProgress(transient=True)
     task = bar.add_task("eval", total=100)
     with bar:
         result = evaluate(cfg, weights, judge, device, progress=lambda what, frac: bar.update(
@@ -428,6 +545,19 @@ def eval_cmd(
     print_report(result.summary, Console(highlight=False))
     err.print(f"[green]wrote[/] {len(written) + 1} files to {out}/ in "
               f"{result.summary['seconds']:.0f} s", soft_wrap=True)
+
+
+def _unwrap(doc: str) -> str:
+    """A docstring's paragraphs as single lines: the terminal wraps them to its width (typer's
+    rich help would keep the source's line breaks inside a paragraph, mid-sentence)."""
+    import inspect
+
+    return "\n\n".join(" ".join(p.split()) for p in inspect.cleandoc(doc).split("\n\n"))
+
+
+for _info in app.registered_commands:  # every command above, whoever wrote its docstring
+    if _info.callback is not None and _info.callback.__doc__:
+        _info.callback.__doc__ = _unwrap(_info.callback.__doc__)
 
 
 def _terminate(signum: int, frame: object) -> None:

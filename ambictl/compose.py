@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import numbers
 import os
-import tempfile
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,8 +46,9 @@ OUTPUT_KINDS = {".svg": "svg", ".png": "png"}
 
 
 def describe_char(ch: str) -> str:
-    """A character as one printable token: 'x', or U+0007 for controls, spaces and the like."""
-    if ch.isprintable() and not ch.isspace() and unicodedata.category(ch)[0] not in "CZ":
+    """A character as one printable token: 'x', or U+0007 for controls, spaces, combining
+    marks (a bare U+0301 prints as an accent over nothing) and the like."""
+    if ch.isprintable() and not ch.isspace() and unicodedata.category(ch)[0] not in "CZM":
         return repr(ch) if ch not in "'\\" else f'"{ch}"'
     return f"U+{ord(ch):04X}"
 
@@ -122,6 +122,57 @@ def pair_cells(word1: str, word2: str, symmetry: str) -> list[tuple[str, str]]:
     return [(word1[i], word2[n - 1 - i]) for i in range(n)]
 
 
+CASES = ("auto", "word", "cell", "keep", "upper", "lower")
+AUTO_CASE = "word"  # what "auto" means: measured best (README, "Case")
+
+
+def check_case(case: object) -> str:
+    if case not in CASES:
+        raise UsageError(f"unknown case {str(case)[:40]!r}: choose one of {', '.join(CASES)}")
+    return AUTO_CASE if case == "auto" else str(case)
+
+
+def case_options(upright: str, turned: str, case: str) -> list[tuple[str, str]]:
+    """The (upright, turned) characters a cell may be drawn as, the typed ones first.
+
+    `keep` draws what was typed; `upper` / `lower` both letters in that case; `cell` and
+    `word` any of the four combinations (a/b, A/B, a/B, A/b): a pair that will not fuse in one
+    case often does in another. Digits have one case.
+    """
+    case = check_case(case)
+    if case == "keep":
+        return [(upright, turned)]
+    if case in ("upper", "lower"):
+        fold = str.upper if case == "upper" else str.lower
+        return [(fold(upright), fold(turned))]
+    out = [(upright, turned)]
+    for a in dict.fromkeys((upright.lower(), upright.upper())):
+        for b in dict.fromkeys((turned.lower(), turned.upper())):
+            if (a, b) not in out:
+                out.append((a, b))
+    return out
+
+
+def case_choices(options: list[list[tuple[str, str]]], case: str) -> list[list[int]]:
+    """Which options each cell may take together: a list of choices, each one option index
+    per cell, or -1 for "any of the cell's options".
+
+    `word`: each reading keeps one case throughout (as typed, all lower or all upper, chosen
+    for each reading: dear / READ), because readers, and OCR far more, stumble over a word
+    whose case changes letter by letter. Every other mode: one choice, any option per cell.
+    """
+    if check_case(case) != "word":
+        return [[-1] * len(options)]
+    choices = [[0] * len(options)]
+    for up in (str.lower, str.upper):
+        for turned in (str.lower, str.upper):
+            pick = [opts.index((up(opts[0][0]), turned(opts[0][1]))) if
+                    (up(opts[0][0]), turned(opts[0][1])) in opts else -2 for opts in options]
+            if -2 not in pick and pick not in choices:
+                choices.append(pick)
+    return choices
+
+
 def case_class(ch: str) -> str:
     """Which characters a glyph meant as `ch` competes with when it is scored for legibility."""
     if ch.islower():
@@ -147,17 +198,8 @@ def check_output(path: str | os.PathLike[str]) -> Path:
 
 
 def probe_writable(path: str | os.PathLike[str]) -> Path:
-    """Fail before any model work when `path` cannot be written: folder missing, not writable,
-    or on a read-only file system. A permission check alone misses the last case (and lies for
-    root), so the atomic writer's own first step, a temp file beside `path`, is tried."""
-    p = atomic.check_writable_file(path)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
-    except OSError as e:
-        raise UsageError(f"cannot write {p}: {e.strerror or e} in folder {p.parent}") from None
-    os.close(fd)
-    os.unlink(tmp)
-    return p
+    """Fail before any model work when `path` cannot be written (atomic.probe_writable_file)."""
+    return atomic.probe_writable_file(path)
 
 
 def _check_int(value: object, name: str, lo: int, hi: int) -> int:
@@ -188,16 +230,55 @@ def parse_pick(pick: str | list[int] | tuple[int, ...] | None) -> tuple[int, ...
     return tuple(int(v) for v in values)
 
 
+def parse_style(style: object) -> int | str:
+    """'auto', a style number (int or digits) or a style's name (resolved against the model
+    later, by `resolve_style`)."""
+    if isinstance(style, str):
+        text = style.strip()
+        if text.lstrip("-").isdigit():
+            style = int(text)
+        elif text:
+            return "auto" if text.lower() == "auto" else text
+        else:
+            raise UsageError("style is empty: give auto, a style number or a style's name")
+    if isinstance(style, bool) or not isinstance(style, numbers.Integral):
+        raise UsageError(f"style must be auto, a number or a name, got {style!r}")
+    if style < 0:
+        raise UsageError(f"style {style} does not exist: styles are numbered from 0 "
+                         "(ambictl styles lists them)")
+    return int(style)
+
+
+def resolve_style(style: int | str, names: list[str]) -> int | str:
+    """A parsed style against the model's style names: its number, or 'auto'."""
+    if style == "auto":
+        return style
+    if isinstance(style, int):
+        if style >= len(names):
+            raise UsageError(f"style {style} does not exist: the model has {len(names)} styles "
+                             f"(0 to {len(names) - 1}; ambictl styles lists them)")
+        return style
+    folded = [n.casefold() for n in names]
+    if style.casefold() in folded:
+        return folded.index(style.casefold())
+    close = [n for n in names if style.casefold() in n.casefold()]
+    if len(close) == 1:
+        return names.index(close[0])
+    hint = f"; did you mean {', '.join(close[:4])}?" if close else " (ambictl styles lists them)"
+    raise UsageError(f"the model has no style named {style[:40]!r}{hint}")
+
+
 def check_request(word1: object, word2: object = None, *, symmetry: object = "rotate",
-                  candidates: object = DEFAULT_CANDIDATES, seed: object = 0, style: object = 0,
-                  pick: object = None, chars: str | None = None
-                  ) -> tuple[str, str, tuple[int, ...] | None]:
+                  candidates: object = DEFAULT_CANDIDATES, seed: object = 0,
+                  style: object = "auto", case: object = "auto", pick: object = None,
+                  chars: str | None = None) -> tuple[str, str, tuple[int, ...] | None]:
     """Validate everything make_ambigram takes that does not need the model (and the
     characters too when `chars` is given). Cheap: no torch work."""
     check_symmetry(symmetry)
     _check_int(candidates, "candidates", 1, MAX_CANDIDATES)
     _check_int(seed, "seed", 0, 2**63 - 1)
-    _check_int(style, "style", 0, 10**6)
+    parse_style(style)
+    check_case(case)
     w1, w2 = check_words(word1, word2, chars)
     picks = parse_pick(pick)  # type: ignore[arg-type]
     if picks is not None and len(picks) != len(w1):

@@ -226,17 +226,21 @@ def build_dataset(out: str | os.PathLike[str], *, chars: str = DEFAULT_CHARS, si
                          f"choose from {', '.join(NORMALIZATIONS)}")
     if not 8 <= size <= 512:
         raise UsageError(f"--size {size} is out of range (8..512)")
+    atomic.probe_output_dir(out, beside=True)  # a file, /proc, a read-only folder: before work
     if out.exists() and not force:
         raise UsageError(f"{out} already exists; pass --force to replace it")
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"{out} exists and is not a folder")
     for src in fonts or []:
         if Path(src).is_dir() and Path(src).resolve() in (out.resolve(), *out.resolve().parents):
             raise UsageError(f"the output {out} lies inside the font folder {src}; choose another")
+    if not (fonts or system or bundled):
+        raise UsageError("no fonts to read: without the bundled and the system fonts, name "
+                         "yours with --fonts PATH (a file or folder)")
     files, skipped, looked = discover(fonts, system=system, bundled=bundled)
     if not files:
-        raise UsageError("no font files found (looked in: " + "; ".join(looked) +
-                         "); add fonts with --fonts PATH (a file or folder)")
+        why = "; ".join(f"{s.path}: {s.reason}" for s in skipped[:3])
+        raise UsageError("no font files found (looked in: " + "; ".join(looked) + ")"
+                         + (f" ({why})" if why else "")
+                         + "; add fonts with --fonts PATH (a file or folder)")
     jobs = [(str(p), src, lic, chars, size, normalize) for p, src, lic in files]
     results: list[FileResult] = []
     workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))

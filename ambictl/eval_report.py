@@ -100,19 +100,21 @@ def words_csv(words: WordResults, style_names: list[str]) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     modes = list(words.ocr_modes)
-    w.writerow(["word1", "word2", "style", "method", "judge_view1", "judge_view2",
-                *(f"ocr_{m}_view{v}" for m in modes for v in (1, 2))])
+    w.writerow(["word1", "word2", "style", "method", "drawn1", "drawn2", "judge_view1",
+                "judge_view2", *(f"ocr_{m}_view{v}" for m in modes for v in (1, 2))])
     for r in words.records:
         ocr = [r.ocr[m][v] if m in r.ocr else "" for m in modes for v in (0, 1)]
-        w.writerow([r.pair.first, r.pair.second, style_names[r.style], r.method, *r.judge, *ocr])
+        w.writerow([r.pair.first, r.pair.second, style_names[r.style], r.method, *r.drawn,
+                    *r.judge, *ocr])
     return buf.getvalue()
 
 
-def word_sheet(words: WordResults, scale: int = 2) -> bytes | None:
-    """Per method a column pair: the word upright and transformed, a few pairs down the page."""
+def word_sheet(words: WordResults, scale: float = 0.5) -> bytes | None:
+    """Per method a column pair: the word upright and transformed, a few pairs down the page
+    (the delivered pictures, rendered at 4x the frame, shown at `scale`)."""
     from PIL import Image, ImageDraw
 
-    from .eval_words import view
+    from .compose import apply_symmetry
 
     methods = [m for m, ex in words.examples.items() if ex]
     if not methods:
@@ -120,18 +122,19 @@ def word_sheet(words: WordResults, scale: int = 2) -> bytes | None:
     rows = max(len(words.examples[m]) for m in methods)
     size = next(iter(words.examples[methods[0]]))[1].shape[0]
     width = max(w.shape[1] for m in methods for _, w in words.examples[m])
-    col = (width * 2 + size) * scale
-    row_h = (size + 4) * scale
+    col = round((width * 2 + size) * scale)
+    row_h = round((size + 4) * scale)
     img = Image.new("L", (len(methods) * col, CELL + rows * row_h), 255)
     d = ImageDraw.Draw(img)
     for k, m in enumerate(methods):
         d.text((k * col + 4, 2), f"{m}: upright | {words.symmetry}", fill=0, font=_font(12))
         for i, (_, word) in enumerate(words.examples[m]):
-            for v, pic in enumerate((word, view(word, words.symmetry))):
+            for v, pic in enumerate((word, apply_symmetry(word, words.symmetry))):
                 tile = Image.fromarray((255 - np.clip(pic, 0, 1) * 255).astype(np.uint8))
-                tile = tile.resize((tile.width * scale, tile.height * scale),
-                                   Image.Resampling.NEAREST)
-                img.paste(tile, (k * col + v * (width + size // 2) * scale, CELL + i * row_h))
+                tile = tile.resize((round(tile.width * scale), round(tile.height * scale)),
+                                   Image.Resampling.LANCZOS)
+                img.paste(tile, (k * col + round(v * (width + size // 2) * scale),
+                                 CELL + i * row_h))
     return _png_bytes(img)
 
 
@@ -177,13 +180,14 @@ def print_report(summary: dict[str, Any], console: Console) -> None:
     results = summary["results"]
     t = Table(title="Ambigramability: share of pairs x styles whose both views the judge reads",
               title_justify="left")
-    for col in ("symmetry", "set", "model", "delivered", "ranked", "overlay", "upright",
-                "model: as is / turned"):
+    for col in ("symmetry", "set", "model", "delivered", "case free", "ranked", "overlay",
+                "upright", "model: as is / turned"):
         t.add_column(col, justify="left" if col in ("symmetry", "set") else "right")
     for sym, r in results.items():
         for name, m in r["pairs"].items():
             t.add_row(sym, name, f"[bold]{_pct(m['model']['mean'])}[/]",
-                      _pct(m["delivered"]["mean"]), f"[bold]{_pct(m['ranked']['mean'])}[/]",
+                      _pct(m["delivered"]["mean"]), f"[bold]{_pct(m['case']['mean'])}[/]",
+                      f"[bold]{_pct(m['ranked']['mean'])}[/]",
                       _pct(m["overlay"]["mean"]), _pct(m["upright"]["mean"]),
                       f"{_pct(m['model']['view1'])} / {_pct(m['model']['view2'])}")
     console.print(t)

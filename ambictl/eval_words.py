@@ -1,19 +1,23 @@
-"""Word pairs for `ambictl eval`: the list, the cell layout, and how words are read.
+"""Word pairs for `ambictl eval`: the list, how each method draws a pair, and how it is read.
 
-A word pair (w1, w2) of equal length n becomes n cells, each one ambigram glyph:
-  rotate, mirror  cell i = (w1[i], w2[n-1-i])  (turning or mirroring the word reverses its order)
-  flip            cell i = (w1[i], w2[i])      (upside down keeps the order)
-The cells are set side by side, each cropped to its ink plus a small margin. Cropping a cell and
-transforming it commute, so the transformed word image is exactly the other view.
+A word pair (w1, w2) of equal length is drawn exactly as `ambictl make` draws it (cells paired by
+compose.pair_cells, laid out by compose.layout, traced as make traces), once per entry of
+WORD_METHODS (make's options: its defaults, and the case kept as typed), beside the baselines
+(real-font glyphs laid out and traced the same way). What is read is what is delivered: each
+cell's outline rasterised back at the frame's size (the judge) and the whole picture rendered
+from the outlines (Tesseract).
 
-Readings: the judge reads every cell of both views, choosing among the letters of the word pair's
-case (lower, upper, or both for mixed-case pairs); Tesseract reads the whole word image of both
-views (ocr.py). A word counts as read in a view only when every letter is right.
+Readings: the judge reads every cell of both views, choosing among the letters of both cases
+(and digits where the words hold some); Tesseract reads the whole picture of both views (ocr.py).
+Both are compared case-insensitively, as a person reads a word, and the same way for every
+method, so `make` choosing the case (`auto`) and drawing it as typed (`keep`) are measured
+alike. A word counts as read in a view only when every letter is right.
 """
 
 from __future__ import annotations
 
 import string
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,11 +29,22 @@ from .errors import UsageError
 from .models import transform
 
 if TYPE_CHECKING:
+    from .ambigram import Model
     from .evaluate import Draw
     from .judge import Judge
 
 PAIRS_FILE = Path(__file__).resolve().parent / "wordlists" / "word_pairs.txt"
 EXAMPLES = 8  # word pairs drawn into the words_<symmetry>.png sheet
+OCR_SCALE = 4  # pictures rendered from the outlines at 4x the 32 px frame: Tesseract wants
+# capitals 20+ px tall
+# `make` with these options: its defaults ("auto"), each cell choosing its case in the first
+# style ("case auto"), and what `make` drew before cells chose their case ("keep").
+WORD_METHODS: dict[str, dict[str, Any]] = {
+    "auto": {"case": "auto", "style": "auto"},
+    "case auto": {"case": "auto", "style": 0},
+    "keep": {"case": "keep", "style": 0},
+}
+BASELINES = ("overlay", "upright")  # eval's baselines in style 0, laid out as `make` lays out
 
 
 @dataclass(frozen=True)
@@ -86,41 +101,13 @@ def usable_pairs(pairs: list[WordPair], *alphabets: str) -> tuple[list[WordPair]
     return ok, bad
 
 
-def cells(pair: WordPair, symmetry: str) -> list[tuple[str, str]]:
-    """(a, b) of each cell, left to right, as drawn in the upright view."""
-    n = len(pair.first)
-    if symmetry == "flip":
-        return list(zip(pair.first, pair.second, strict=True))
-    return [(pair.first[i], pair.second[n - 1 - i]) for i in range(n)]
-
-
-def allowed(pair: WordPair, alphabet: str) -> str:
-    """The characters the judge chooses among for this pair: those of its case(s)."""
-    text = pair.first + pair.second
+def allowed(text: str, alphabet: str) -> str:
+    """The characters the judge chooses among for words of `text`: letters of both cases (a
+    reader of a word does not care which case a letter is drawn in, and `make` may choose it),
+    digits where the words hold digits."""
     groups = [g for g in (string.ascii_lowercase, string.ascii_uppercase, string.digits)
-              if any(c in g for c in text)]
+              if any(c in g for c in text.lower() + text.upper())]
     return "".join(c for g in groups for c in g if c in alphabet)
-
-
-def compose(glyphs: np.ndarray, threshold: float = 0.2) -> np.ndarray:
-    """Cells (n, S, S), ink = 1, side by side, each cropped to its ink plus S/16 each side
-    (an empty cell keeps S/3): the word image (S, W)."""
-    size = glyphs.shape[-1]
-    pad = max(1, size // 16)
-    parts = []
-    for g in glyphs:
-        cols = np.nonzero((g > threshold).any(0))[0]
-        if cols.size == 0:
-            parts.append(np.zeros((size, size // 3), g.dtype))
-        else:
-            parts.append(g[:, max(cols[0] - pad, 0):min(cols[-1] + pad + 1, size)])
-    return np.concatenate(parts, 1)
-
-
-def view(image: np.ndarray, symmetry: str) -> np.ndarray:
-    """The whole word image as seen after the symmetry."""
-    return {"rotate": image[::-1, ::-1], "mirror": image[:, ::-1],
-            "flip": image[::-1, :]}[symmetry].copy()
 
 
 def edit_distance(a: str, b: str) -> int:
@@ -145,23 +132,25 @@ class WordRecord:
     method: str
     judge: tuple[str, str]  # readings of view 1 and view 2
     ocr: dict[str, tuple[str, str]] = field(default_factory=dict)  # mode -> readings
+    drawn: tuple[str, str] = ("", "")  # both readings as drawn (make may change their case)
 
 
-def _rates(readings: list[tuple[tuple[str, str], WordPair]], fold: bool) -> dict[str, float]:
-    def same(read: str, truth: str) -> bool:
-        return read.lower() == truth.lower() if fold else read == truth
+def _rates(records: list[WordRecord], read: Callable[[WordRecord], tuple[str, str]]
+           ) -> dict[str, float]:
+    """Both views read exactly (case-insensitively), each view, and the mean normalised edit
+    distance."""
+    def pairs(r: WordRecord) -> list[tuple[str, str]]:
+        got = read(r)
+        return [(got[0].lower(), r.pair.first.lower()), (got[1].lower(), r.pair.second.lower())]
 
-    def norm(s: str) -> str:
-        return s.lower() if fold else s
-
-    n = max(len(readings), 1)
-    v1 = [same(r[0], p.first) for r, p in readings]
-    v2 = [same(r[1], p.second) for r, p in readings]
-    edit = [(normalised_edit(norm(r[0]), norm(p.first)) +
-             normalised_edit(norm(r[1]), norm(p.second))) / 2 for r, p in readings]
+    n = max(len(records), 1)
+    views = [pairs(r) for r in records]
+    v1 = [a == b for (a, b), _ in views]
+    v2 = [a == b for _, (a, b) in views]
+    edit = [(normalised_edit(*x) + normalised_edit(*y)) / 2 for x, y in views]
     return {"both": round(sum(a and b for a, b in zip(v1, v2, strict=True)) / n, 4),
             "view1": round(sum(v1) / n, 4), "view2": round(sum(v2) / n, 4),
-            "edit": round(sum(edit) / n, 4), "n": len(readings)}
+            "edit": round(sum(edit) / n, 4), "n": len(records)}
 
 
 @dataclass
@@ -169,18 +158,16 @@ class WordResults:
     symmetry: str
     records: list[WordRecord]
     ocr_modes: tuple[str, ...]
-    examples: dict[str, list[tuple[WordPair, np.ndarray]]]  # method -> upright word images
+    examples: dict[str, list[tuple[WordPair, np.ndarray]]]  # method -> upright pictures
 
     def summary(self) -> dict[str, Any]:
-        from .evaluate import METHODS
-
         out: dict[str, Any] = {}
-        for method in METHODS:
+        for method in dict.fromkeys(r.method for r in self.records):
             recs = [r for r in self.records if r.method == method]
-            entry: dict[str, Any] = {"judge": _rates([(r.judge, r.pair) for r in recs], False)}
+            entry: dict[str, Any] = {"judge": _rates(recs, lambda r: r.judge)}
             read = [r for r in recs if r.ocr]
             if self.ocr_modes and read:
-                ocr: dict[str, Any] = {m: _rates([(r.ocr[m], r.pair) for r in read], True)
+                ocr: dict[str, Any] = {m: _rates(read, lambda r, m=m: r.ocr[m])
                                        for m in self.ocr_modes}
                 ocr["either"] = _either(read, self.ocr_modes)
                 entry["ocr"] = ocr
@@ -206,58 +193,79 @@ def _either(records: list[WordRecord], modes: tuple[str, ...]) -> dict[str, floa
             "n": len(records)}
 
 
-def evaluate_words(draw: Draw, judge: Judge, pairs: list[WordPair], styles: list[int],
-                   tesseract: str | None, ocr_styles: int) -> WordResults:
-    """Draw every pair in every style by every method; read it with the judge (and OCR)."""
+@dataclass
+class Drawn:
+    """One word pair as a method delivers it."""
+
+    style: int
+    letters: tuple[str, str]  # both readings in the case drawn
+    cells: np.ndarray  # (n, S, S): each cell's outline rasterised back at S px
+    picture: np.ndarray  # the whole picture rendered from the outlines at OCR_SCALE x
+
+
+def draw_make(model: Model, pair: WordPair, symmetry: str, seed: int, options: dict[str, Any]
+              ) -> Drawn:
+    """The word pair exactly as `ambictl make` draws and delivers it with these options."""
+    from .ambigram import make_ambigram
+
+    amb = make_ambigram(pair.first, pair.second, symmetry=symmetry, seed=seed, weights=model,
+                        **options)
+    cells, picture = amb.delivered(OCR_SCALE)
+    return Drawn(amb.style, amb.drawn, cells, picture)
+
+
+def draw_baseline(draw: Draw, method: str, pair: WordPair, style: int = 0) -> Drawn:
+    """A baseline's glyphs for the pair's cells, laid out, traced and delivered as `make`
+    delivers its own."""
+    from .ambigram import delivered, trace_glyphs
+    from .compose import layout, pair_cells
+
+    cells = pair_cells(pair.first, pair.second, draw.symmetry)
+    a = torch.tensor(draw.bank.index("".join(x for x, _ in cells)))
+    b = torch.tensor(draw.bank.index("".join(y for _, y in cells)))
+    glyphs = draw(method, a, b, torch.full_like(a, style))[:, 0].numpy()
+    out, picture = delivered(trace_glyphs(glyphs), layout(glyphs), OCR_SCALE)
+    return Drawn(style, (pair.first, pair.second), out, picture)
+
+
+def evaluate_words(model: Model, draw: Draw, judge: Judge, pairs: list[WordPair],
+                   tesseract: str | None, seed: int = 0,
+                   methods: dict[str, dict[str, Any]] | None = None,
+                   baselines: tuple[str, ...] = BASELINES,
+                   progress: Callable[[int, int], None] | None = None) -> WordResults:
+    """Draw every pair by every method as it is delivered; the judge reads each cell of both
+    views, Tesseract (when given) the whole picture of both views."""
     from . import ocr
-    from .evaluate import METHODS
+    from .compose import apply_symmetry
 
     sym = draw.symmetry
-    model_chars = draw.bank.cfg.chars
+    methods = WORD_METHODS if methods is None else methods
     records: list[WordRecord] = []
     examples: dict[str, list[tuple[WordPair, np.ndarray]]] = {}
     pages: list[np.ndarray] = []
-    page_of: list[tuple[WordRecord, int]] = []  # (record, view) of each OCR page
-    ocr_set = set(styles[:ocr_styles]) if tesseract else set()
-    for method in METHODS:
-        a, b, s, spans = [], [], [], []
+    total = len(pairs) * (len(methods) + len(baselines))
+    for name in [*methods, *baselines]:
+        examples[name] = []
         for pair in pairs:
-            layout = cells(pair, sym)
-            for style in styles:
-                spans.append((pair, style, len(a), len(layout)))
-                a += [model_chars.index(x) for x, _ in layout]
-                b += [model_chars.index(y) for _, y in layout]
-                s += [style] * len(layout)
-        if not spans:
-            continue
-        glyphs = draw(method, torch.tensor(a), torch.tensor(b), torch.tensor(s))
-        logits1 = judge.logits(glyphs)
-        logits2 = judge.logits(transform(glyphs, sym))
-        images = glyphs[:, 0].numpy()
-        examples[method] = []
-        for pair, style, start, n in spans:
-            among = allowed(pair, judge.chars)
-            r1 = "".join(judge.choose(logits1[start:start + n], among))
-            r2 = "".join(judge.choose(logits2[start:start + n], among))
+            d = (draw_make(model, pair, sym, seed, methods[name]) if name in methods
+                 else draw_baseline(draw, name, pair))
+            among = allowed(pair.first + pair.second, judge.chars)
+            x = torch.from_numpy(d.cells)[:, None]
+            r1 = "".join(judge.choose(judge.logits(x), among))
+            r2 = "".join(judge.choose(judge.logits(transform(x, sym)), among))
             if sym != "flip":  # the turned or mirrored word reads its cells right to left
                 r2 = r2[::-1]
-            rec = WordRecord(pair, style, method, (r1, r2))
-            records.append(rec)
-            word = None
-            if style in ocr_set or (style == styles[0] and len(examples[method]) < EXAMPLES):
-                word = compose(images[start:start + n])
-            if style == styles[0] and len(examples[method]) < EXAMPLES:
-                examples[method].append((pair, word))
-            if style in ocr_set:
-                pages += [word, view(word, sym)]
-                page_of += [(rec, 0), (rec, 1)]
+            records.append(WordRecord(pair, d.style, name, (r1, r2), drawn=d.letters))
+            if len(examples[name]) < EXAMPLES:
+                examples[name].append((pair, d.picture))
+            if tesseract:
+                pages += [d.picture, np.ascontiguousarray(apply_symmetry(d.picture, sym))]
+            if progress:
+                progress(len(records), total)
     modes: tuple[str, ...] = ()
     if tesseract and pages:
         modes = tuple(ocr.MODES)
-        texts = ocr.read_words(pages, tesseract, modes)
-        for i, (rec, v) in enumerate(page_of):
-            for m in modes:
-                pair = list(rec.ocr.get(m, ("", "")))
-                pair[v] = texts[m][i]
-                rec.ocr[m] = (pair[0], pair[1])
+        texts = ocr.read_words(pages, tesseract, modes, scale=1)
+        for i, rec in enumerate(records):
+            rec.ocr = {m: (texts[m][2 * i], texts[m][2 * i + 1]) for m in modes}
     return WordResults(sym, records, modes, examples)

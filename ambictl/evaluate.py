@@ -9,8 +9,9 @@ For each symmetry it measures, with the held-out judge (see judge.py) and option
    question. The same for `delivered`, the model's glyph after the vector round trip that `make`
    writes (binary outlines: what a reader of its output sees), and for the `overlay` and
    `upright` baselines (baselines.py);
-2. words: a list of word pairs drawn cell by cell (eval_words.py), read glyph by glyph by the judge
-   and whole by Tesseract when present;
+2. words: a list of word pairs drawn exactly as `ambictl make` draws them (its defaults, and with
+   the case kept as typed) and as delivered (the vector outline), beside the baselines, read cell
+   by cell by the judge and whole by Tesseract when present (eval_words.py);
 3. style quality: a Fréchet distance between the judge's penultimate features of the drawn glyphs
    (both views) and of real glyphs, and the diversity across styles relative to real fonts, so
    legibility cannot be bought with blobs that only a network reads.
@@ -22,6 +23,7 @@ by all its pairs the way a word shares one z.
 
 from __future__ import annotations
 
+import copy
 import itertools
 import signal
 import string
@@ -38,7 +40,7 @@ import numpy as np
 import torch
 
 from . import baselines, vectorize
-from .ambigram import TRACE
+from .ambigram import TRACE, Model
 from .errors import UsageError
 from .judge import Judge
 from .models import (
@@ -50,7 +52,7 @@ from .models import (
     transform,
 )
 
-METHODS = ("model", "delivered", "ranked", "overlay", "upright")
+METHODS = ("model", "delivered", "case", "ranked", "overlay", "upright")
 RANKED_CANDIDATES = 4  # "ranked": the best of this many noise codes, chosen as `make` chooses
 NAMED_SETS = {"lower": string.ascii_lowercase, "upper": string.ascii_uppercase,
               "digits": string.digits}
@@ -73,6 +75,7 @@ class ModelBank:
     names: list[str]
     meta: dict[str, Any]
     recognizers: list[torch.nn.Module] = field(default_factory=list)  # the model's own ranking
+    model: Model | None = None  # as `make` loads it (on the CPU): words are drawn by make itself
 
     @property
     def n_styles(self) -> int:
@@ -92,9 +95,13 @@ def load_model(path: str | Path | None, device: torch.device) -> ModelBank:
     from .ambigram import load_model as load_checked
 
     m = load_checked(path)
-    return ModelBank(m.generator.to(device), m.config, m.style_glyphs.to(device),
+
+    def moved(net: torch.nn.Module) -> torch.nn.Module:  # make's copy stays on the CPU
+        return net if device.type == "cpu" else copy.deepcopy(net).to(device)
+
+    return ModelBank(moved(m.generator), m.config, m.style_glyphs.to(device),
                      m.style_names, {**m.meta, "path": str(m.path)},
-                     [r.to(device) for r in m.recognizers])
+                     [moved(r) for r in m.recognizers], m)
 
 
 class Draw:
@@ -114,6 +121,8 @@ class Draw:
         """a, b: character indices of the model; s: style indices; all (B,) long."""
         if method == "delivered":
             return delivered(self("model", a, b, s), torch.get_num_threads())
+        if method == "case":
+            return delivered(self._case_free(a, b, s), torch.get_num_threads())
         out = []
         dev = self.bank.glyphs.device
         for aa, bb, ss in zip(a.split(self.batch), b.split(self.batch), s.split(self.batch),
@@ -137,6 +146,18 @@ class Draw:
                                                       self.bank.cfg.image_size)
 
 
+    def _case_free(self, a: torch.Tensor, b: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
+        """Each pair in whichever of its case combinations (a/b, A/B, a/B, A/b) `make`'s
+        ranking prefers (ambigram.best_case: the same readers, the same margin for the case
+        given), in the style's noise code."""
+        from .ambigram import best_case
+
+        assert self.bank.model is not None
+        chars = self.bank.cfg.chars
+        cells = [(chars[x], chars[y]) for x, y in zip(a.tolist(), b.tolist(), strict=True)]
+        out = best_case(self.bank.model, cells, self.symmetry, s.tolist(), self.z.cpu())
+        return torch.from_numpy(out)[:, None].to(self.bank.glyphs.device)
+
     def _best_candidate(self, first: torch.Tensor, ga: torch.Tensor, gtb: torch.Tensor,
                         a: torch.Tensor, b: torch.Tensor, sym: torch.Tensor) -> torch.Tensor:
         """What `make` does per cell: K noise codes, keep the one the model's own recognisers
@@ -159,7 +180,7 @@ class Draw:
 def delivered(glyphs: torch.Tensor, workers: int = 1) -> torch.Tensor:
     """Glyphs (B, 1, S, S) as `make` delivers them: traced to the vector outline it writes, then
     rasterised back at S px. The outline is binary where the model may draw grey ink, so this
-    is what a reader of the SVG or PNG sees. Tracing (~12 ms a glyph, NumPy on one core) is
+    is what a reader of the SVG or PNG sees. Tracing (NumPy, one core; see benchmarks/bench.py) is
     spread over `workers` processes for large batches; the result does not depend on them."""
     images = list(glyphs.clamp(0, 1).cpu().numpy()[:, 0])
     trip = partial(vectorize.round_trip, **TRACE)
@@ -245,15 +266,23 @@ def pair_grid(n_pairs_side: int, styles: list[int]) -> tuple[torch.Tensor, torch
 
 def evaluate_pairs(draw: Draw, judge: Judge, chars: str, styles: list[int], method: str
                    ) -> PairResult:
-    """Draw every (a, b) of `chars` in every style; the judge reads both views among `chars`."""
+    """Draw every (a, b) of `chars` in every style; the judge reads both views among `chars`
+    (method "case", where the case is free: among both cases, compared case-insensitively)."""
     n, k = len(chars), len(styles)
     model_idx = torch.tensor(draw.bank.index(chars))
     ia, ib, s = pair_grid(n, styles)
     glyphs = draw(method, model_idx[ia], model_idx[ib], s)
     logits1, f1 = judge.analyse(glyphs)
     logits2, f2 = judge.analyse(transform(glyphs, draw.symmetry))
-    read1 = torch.tensor([chars.index(c) for c in judge.choose(logits1, chars)])
-    read2 = torch.tensor([chars.index(c) for c in judge.choose(logits2, chars)])
+    among = chars
+    if method == "case":
+        among += "".join(c for c in chars.swapcase() if c in judge.chars and c not in chars)
+
+    def index(c: str) -> int:  # a reading's place in `chars`, case-insensitively for "case"
+        return chars.index(c) if c in chars else chars.index(c.swapcase())
+
+    read1 = torch.tensor([index(c) for c in judge.choose(logits1, among)])
+    read2 = torch.tensor([index(c) for c in judge.choose(logits2, among)])
     ok1 = (read1 == ia).float().view(n, n, k)
     ok2 = (read2 == ib).float().view(n, n, k)
     feats = torch.stack([f1, f2], 1).view(n, n, k, 2, -1)
@@ -331,8 +360,6 @@ class EvalConfig:
     charsets: dict[str, str] = field(default_factory=lambda: parse_charsets(None))
     symmetries: tuple[str, ...] = SYMMETRIES
     styles: int = DEFAULT_STYLES  # 0 = the whole style bank
-    word_styles: int = 4  # styles each word pair is drawn in (glyph-level judge)
-    ocr_styles: int = 1  # of those, how many Tesseract reads (it is slow)
     pairs_file: Path | None = None
     max_words: int | None = None
     seed: int = 0
@@ -343,7 +370,7 @@ class EvalConfig:
     def quick_preset(cls, **overrides: Any) -> EvalConfig:
         """A small subset in seconds: one symmetry, nine characters, four styles, 12 words."""
         base = {"charsets": {"quick": QUICK_CHARS}, "symmetries": ("rotate",), "styles": 4,
-                "word_styles": 2, "ocr_styles": 1, "max_words": 12, "quick": True}
+                "max_words": 12, "quick": True}
         return cls(**{**base, **overrides})
 
 
@@ -412,8 +439,13 @@ def run_eval(cfg: EvalConfig, judge: Judge, bank: ModelBank,
                 per_set[name][method] = evaluate_pairs(draw, judge, chars, styles, method)
                 tick(f"{sym} {name} {method}")
         pair_results[sym] = per_set
-        words = eval_words.evaluate_words(draw, judge, usable, styles[:cfg.word_styles],
-                                          exe, cfg.ocr_styles)
+        assert bank.model is not None
+        def drawn(i: int, n: int, sym: str = sym) -> None:
+            if progress:
+                progress(f"{sym} words {i}/{n}", (done + i / n) / steps)
+
+        words = eval_words.evaluate_words(bank.model, draw, judge, usable, exe, cfg.seed,
+                                          progress=drawn)
         word_results[sym] = words
         tick(f"{sym} words")
         summary[sym] = {
@@ -428,8 +460,7 @@ def run_eval(cfg: EvalConfig, judge: Judge, bank: ModelBank,
                   "styles": bank.names[:n_styles], "steps": bank.meta.get("steps")},
         "judge": {"weights": judge.meta.get("path"), "metrics": judge.metrics},
         "settings": {"symmetries": list(cfg.symmetries), "charsets": charsets,
-                     "styles": n_styles, "word_styles": min(cfg.word_styles, n_styles),
-                     "ocr_styles": min(cfg.ocr_styles, cfg.word_styles, n_styles),
+                     "styles": n_styles, "word_methods": eval_words.WORD_METHODS,
                      "word_pairs": len(usable), "seed": cfg.seed, "quick": cfg.quick,
                      "ocr": exe is not None, "judge_reads_among": "the evaluated set"},
         "results": summary,

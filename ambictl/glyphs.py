@@ -50,6 +50,14 @@ class GlyphTable:
     def n_fonts(self) -> int:
         return self.glyphs.shape[0]
 
+    def spread(self, n: int) -> GlyphTable:
+        """At most `n` fonts, spread evenly over the table's order (in place)."""
+        if 0 < n < self.n_fonts:
+            rows = sorted({round(k * (self.n_fonts - 1) / max(n - 1, 1)) for k in range(n)})
+            self.glyphs = self.glyphs[rows]
+            self.font_ids = [self.font_ids[r] for r in rows]
+        return self
+
     def to(self, device: torch.device) -> GlyphTable:
         self.glyphs = self.glyphs.to(device)
         return self

@@ -28,7 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import augment, weights
+from . import atomic, augment, weights
 from .errors import DataError
 from .glyphs import to_model_size
 from .training import fit_classifier, pick_device
@@ -284,6 +284,7 @@ def train_judge(dataset: str | os.PathLike[str], out: str | os.PathLike[str],
     if tcfg.augment not in augment.READER_AUGMENTATIONS:  # before the data set is read
         raise ValueError(f"unknown judge augmentation {tcfg.augment!r}: strong or light")
     t0 = time.time()
+    atomic.probe_writable_file(out)  # before the training, not after it
     dev = pick_device(device)
     full = load_dataset(dataset, verify=True)
     manifest = full.manifest

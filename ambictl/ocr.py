@@ -91,9 +91,10 @@ def _run(exe: str, listing: Path, psm: int, n: int) -> list[str]:
     return [clean(p) for p in pages]
 
 
-def read_words(words: list[np.ndarray], exe: str, modes: tuple[str, ...] = tuple(MODES)
-               ) -> dict[str, list[str]]:
-    """Read each word image (H, W) float, ink = 1 on 0, in each mode: {mode: [text, ...]}."""
+def read_words(words: list[np.ndarray], exe: str, modes: tuple[str, ...] = tuple(MODES),
+               scale: int = SCALE) -> dict[str, list[str]]:
+    """Read each word image (H, W) float, ink = 1 on 0, in each mode: {mode: [text, ...]}.
+    `scale`: the enlargement to_page applies (1 for pictures already rendered large)."""
     from PIL import Image
 
     if not words:
@@ -103,7 +104,7 @@ def read_words(words: list[np.ndarray], exe: str, modes: tuple[str, ...] = tuple
         names = []
         for i, w in enumerate(words):
             name = root / f"{i:05d}.png"
-            Image.fromarray(to_page(w)).save(name)
+            Image.fromarray(to_page(w, scale)).save(name)
             names.append(str(name))
         listing = root / "pages.txt"
         listing.write_text("\n".join(names) + "\n")

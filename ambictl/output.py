@@ -16,7 +16,8 @@ from PIL import Image, ImageColor, ImageDraw, ImageFont
 
 from .compose import apply_symmetry
 from .errors import UsageError
-from .vectorize import BezierPath, path_data, rasterize
+from .pens import PolygonPen, draw
+from .vectorize import BezierPath, fill, path_data
 
 RGBA = tuple[int, int, int, int]
 NONE_WORDS = ("none", "transparent", "")
@@ -66,7 +67,8 @@ def svg_document(glyph_paths: Sequence[list[BezierPath]], offsets: Sequence[tupl
     """A standalone SVG: viewBox in the bitmap's pixels, one even-odd `<path>` per glyph.
 
     `width`/`height` attributes give the size it opens at (`px_height` tall); the viewBox keeps it
-    scalable. Glyphs without ink produce no path element.
+    scalable. Glyphs without ink produce no path element. Each `d` is written by the SVG
+    path pen (`vectorize.path_data`: lines as L, cubics as C).
     """
     scale = px_height / height
     parts = [
@@ -99,9 +101,14 @@ def png_size(width: int, height: int, px_height: int) -> tuple[int, int]:
 
 def coverage(glyph_paths: Sequence[list[BezierPath]], offsets: Sequence[tuple[float, float]],
              width: int, height: int, px_height: int) -> np.ndarray:
-    """Anti-aliased ink coverage (px_height, W') of all glyphs, drawn from their outlines."""
+    """Anti-aliased ink coverage (px_height, W') of all glyphs, drawn from their outlines
+    through one PolygonPen (each glyph at its offset, scaled to the picture) and filled."""
     pw, ph = png_size(width, height, px_height)
-    return rasterize(place(glyph_paths, offsets), (ph, pw), scale=ph / height)
+    scale = ph / height
+    pen = PolygonPen()
+    for paths, (ox, oy) in zip(glyph_paths, offsets, strict=True):
+        draw(paths, pen, scale, (ox * scale, oy * scale))
+    return fill(pen.polygons, (ph, pw))
 
 
 def place(glyph_paths: Sequence[list[BezierPath]], offsets: Sequence[tuple[float, float]]
@@ -154,10 +161,11 @@ def preview_text(bitmap: np.ndarray, columns: int = 80) -> str:
 
 
 def sheet_png(alternatives: Sequence[np.ndarray], scores: Sequence[Sequence[float]],
-              pairs: Sequence[tuple[str, str]], chosen: Sequence[int], symmetry: str,
+              pairs: Sequence[Sequence[tuple[str, str]]], chosen: Sequence[int], symmetry: str,
               zoom: int = 3) -> bytes:
     """Alternatives per cell, best first: column = cell, row = `--pick` index; each tile shows
-    the glyph as it is and with the symmetry applied, and its score; the chosen one is framed."""
+    the glyph as it is and with the symmetry applied, its score and the letters it is drawn as
+    (`pairs`, one per alternative: the case may differ); the chosen one is framed."""
     n = len(alternatives)
     m = max(len(a) for a in alternatives)
     size = alternatives[0].shape[-1] * zoom
@@ -166,16 +174,17 @@ def sheet_png(alternatives: Sequence[np.ndarray], scores: Sequence[Sequence[floa
     sheet = Image.new("RGB", (rank_w + n * tile_w, label_h + pad + m * tile_h), "white")
     draw = ImageDraw.Draw(sheet)
     font = ImageFont.load_default()
-    for i, (alts, sc, (a, b)) in enumerate(zip(alternatives, scores, pairs, strict=True)):
+    for i, (alts, sc, letters) in enumerate(zip(alternatives, scores, pairs, strict=True)):
         x0 = rank_w + i * tile_w
-        draw.text((x0 + pad, 2), f"{i}: {a} / {b}", fill="black", font=font)
-        for r, (g, s) in enumerate(zip(alts, sc, strict=True)):
+        draw.text((x0 + pad, 2), f"letter {i}", fill="black", font=font)
+        for r, (g, s, (a, b)) in enumerate(zip(alts, sc, letters, strict=True)):
             y0 = label_h + pad + r * tile_h
             for k, img in enumerate((g, apply_symmetry(g, symmetry))):
                 tile = Image.fromarray(np.clip(255 - img * 255, 0, 255).astype(np.uint8), "L")
                 tile = tile.resize((size, size), Image.Resampling.NEAREST)
                 sheet.paste(tile, (x0 + pad + k * (size + pad), y0 + pad))
-            draw.text((x0 + pad, y0 + pad + size + 1), f"{s:.2f}", fill="black", font=font)
+            draw.text((x0 + pad, y0 + pad + size + 1), f"{s:.2f}  {a} / {b}", fill="black",
+                      font=font)
             box = (x0 + 2, y0 + 2, x0 + tile_w - 3, y0 + tile_h - 3)
             draw.rectangle(box, outline="red" if r == chosen[i] else "#dddddd",
                            width=2 if r == chosen[i] else 1)

@@ -94,6 +94,7 @@ class TrainConfig:
     sample_every: int = 250
     checkpoint_every: int = 500
     n_styles: int = 24
+    max_fonts: int | None = None  # train on at most this many fonts, spread evenly (--quick)
     seed: int = 0
     pairs: list[tuple[str, str, str]] | None = None  # fine-tune on just these (a, b, symmetry)
     symmetry_weights: tuple[float, float, float] = (0.6, 0.2, 0.2)
@@ -101,9 +102,11 @@ class TrainConfig:
 
     @classmethod
     def quick(cls) -> TrainConfig:
-        """The whole pipeline in a couple of minutes on a laptop CPU (tests, demos)."""
-        return cls(steps=60, batch_size=16, recognizer_steps=60, recognizer_batch=64,
-                   sample_every=30, checkpoint_every=30, n_styles=4, cls_warmup=20,
+        """The whole pipeline, tiny (tests, demos): 16 fonts, one recogniser, 30 generator
+        steps; under 2 minutes on 2 busy CPU cores (measured: README, `ambictl train`)."""
+        return cls(steps=30, batch_size=16, recognizer_kinds=("vgg+warp",), recognizer_steps=30,
+                   recognizer_batch=32, cls_draws=1, sample_every=20, checkpoint_every=20,
+                   n_styles=4, max_fonts=16, cls_warmup=20,
                    model={"width": 16, "d_width": 16, "emb_dim": 16})
 
 
@@ -222,11 +225,14 @@ def recognizer_accuracy(model: nn.Module, table: GlyphTable) -> float:
 
 @torch.no_grad()
 def per_font_accuracy(models: list[nn.Module], table: GlyphTable) -> torch.Tensor:
+    """Per font, the share of its characters each model reads, averaged over the models
+    (in batches of whole fonts: one forward pass per font was most of a quick run's time)."""
     n_fonts, n_chars = table.glyphs.shape[:2]
-    labels = torch.arange(n_chars, device=table.glyphs.device)
-    return torch.stack([
-        torch.stack([(m(table.glyphs[f]).argmax(1) == labels).float().mean() for m in models]
-                    ).mean() for f in range(n_fonts)])
+    labels = torch.arange(n_chars, device=table.glyphs.device).repeat(n_fonts)
+    x = table.glyphs.flatten(0, 1)
+    right = torch.stack([torch.cat([m(chunk).argmax(1) for chunk in x.split(1024)]) == labels
+                         for m in models]).float()
+    return right.mean(0).view(n_fonts, n_chars).mean(1)
 
 
 # ----------------------------------------------------------------------------- the GAN
@@ -469,6 +475,9 @@ def export_weights(path: Path, trainer: GanTrainer, styles: list[int], manifest:
     table = trainer.table
     fonts = manifest["fonts"]
     style_glyphs = (table.glyphs[styles].squeeze(2).clamp(0, 1) * 255).round().byte().cpu()
+    meta = {**meta, "style_fonts": [
+        {k: fonts[table.font_ids[i]].get(k) for k in ("family", "style", "path", "source",
+                                                      "license")} for i in styles]}
     payload = {
         "model_config": trainer.mcfg.to_dict(),
         "generator": {k: v.cpu() for k, v in trainer.G_ema.state_dict().items()},
@@ -509,8 +518,12 @@ def train(dataset: str | os.PathLike[str], run_dir: str | os.PathLike[str], tcfg
     ckpt_path = run / "checkpoint.pt"
     glyph_set = load_dataset(dataset, verify=True)
     manifest = glyph_set.manifest
+    atomic.probe_output_dir(run)  # an existing file, /proc, a read-only disk: before any work
     ckpt = None
     if resume:
+        if not ckpt_path.is_file():
+            raise DataError(f"nothing to resume: {run} holds no checkpoint.pt (a run writes one "
+                            "once the generator has started); start it again without --resume")
         ckpt = weights.load(ckpt_path, "checkpoint")
         if ckpt["dataset_hash"] != manifest["content_hash"]:
             raise DataError(f"cannot resume: the data set changed since {ckpt_path} was written "
@@ -521,8 +534,6 @@ def train(dataset: str | os.PathLike[str], run_dir: str | os.PathLike[str], tcfg
     elif ckpt_path.exists():
         raise UsageError(f"{run} already holds a training run; pass --resume to continue it "
                          "or choose another --out")
-    if ddp.main:
-        (run / "samples").mkdir(parents=True, exist_ok=True)
     train_split = glyph_set.subset("train") if manifest["split"]["train"] else glyph_set
     init = weights.load(init_weights, "model") if init_weights else None
     if init and not ckpt:  # a fine-tune: its discriminator is trained already, no warm-up
@@ -535,7 +546,7 @@ def train(dataset: str | os.PathLike[str], run_dir: str | os.PathLike[str], tcfg
     if ckpt and ckpt["model_config"] != mcfg.to_dict():
         raise DataError(f"cannot resume: {ckpt_path} was written with another model configuration")
     try:
-        table = GlyphTable(train_split, mcfg.image_size).to(dev)
+        table = GlyphTable(train_split, mcfg.image_size).spread(tcfg.max_fonts or 0).to(dev)
     except ValueError as e:
         raise DataError(f"{dataset}: {e}") from None
     for a, b, _ in tcfg.pairs or []:
@@ -545,36 +556,38 @@ def train(dataset: str | os.PathLike[str], run_dir: str | os.PathLike[str], tcfg
     bar = progress or _NullProgress()
 
     # Stage 1: recognisers. A resumed run keeps its own; a fine-tune reuses those of its
-    # starting weights that the configuration asks for and trains the others.
+    # starting weights that the configuration asks for and trains the others. Nothing is
+    # written before they are all trained, so a run stopped here leaves nothing behind.
     if ckpt:
         recognizers = load_recognizers(ckpt["recognizers"], mcfg.n_chars)
     else:
-        have = load_recognizers(init["recognizers"], mcfg.n_chars) if init else []
-        recognizers = []
-        for i, spec in enumerate(tcfg.recognizer_kinds):
-            reuse = next((r for r in have if r.spec == spec), None)
-            if reuse is not None:
-                have.remove(reuse)
-                recognizers.append(reuse)
-                continue
-            task = bar.add_task(f"recogniser {spec}", total=tcfg.recognizer_steps, info="")
-            r = train_recognizer(table, spec, tcfg.recognizer_steps, tcfg.recognizer_batch,
-                                 tcfg.seed + 17 * i, dev,
-                                 lambda m, t=task: bar.update(t, completed=m["step"],
-                                                              info=f"loss {m['loss']:.3f}"))
-            _broadcast(r, ddp)
-            recognizers.append(r)
+        recognizers = _train_recognizers(table, tcfg, init, mcfg.n_chars, dev, ddp, bar, run)
     rec_acc = _validation_accuracy(glyph_set, recognizers, mcfg.image_size, dev)
-    log.write({"event": "recognizers", "val_accuracy": rec_acc})
     if what == "classifier":
         path = run / "recognizers.pt"
         if ddp.main:
+            run.mkdir(parents=True, exist_ok=True)
+            log.write({"event": "recognizers", "val_accuracy": rec_acc})
             weights.save(path, "recognizers", {
                 "model_config": mcfg.to_dict(), "recognizers": _recognizer_payload(recognizers),
                 "val_accuracy": rec_acc})
         return RunResult(run, 0, path, {}, rec_acc, time.time() - t0)
+    with stop_on_signals() as flag:  # from here on, Ctrl-C stops at a checkpoint
+        return _train_generator(mcfg, tcfg, table, recognizers, dev, ddp, ckpt=ckpt, init=init,
+                                manifest=manifest, run=run, log=log, bar=bar, rec_acc=rec_acc,
+                                flag=flag, t0=t0)
 
-    # Stage 2: the GAN.
+
+def _train_generator(mcfg: ModelConfig, tcfg: TrainConfig, table: GlyphTable,
+                     recognizers: list[Recognizer], dev: torch.device, ddp: Dist, *,
+                     ckpt: dict[str, Any] | None, init: dict[str, Any] | None,
+                     manifest: dict[str, Any], run: Path, log: _Logger, bar: Any,
+                     rec_acc: list[float], flag: dict[str, bool], t0: float) -> RunResult:
+    """Stage 2: the GAN, checkpointed every `checkpoint_every` steps and when `flag` is set."""
+    ckpt_path = run / "checkpoint.pt"
+    if ddp.main:
+        (run / "samples").mkdir(parents=True, exist_ok=True)
+    log.write({"event": "recognizers", "val_accuracy": rec_acc})
     trainer = GanTrainer(mcfg, tcfg, table, recognizers, dev, ddp)
     if ckpt:
         trainer.load_state(ckpt["trainer"])
@@ -601,21 +614,20 @@ def train(dataset: str | os.PathLike[str], run_dir: str | os.PathLike[str], tcfg
     task = bar.add_task("generator", total=tcfg.steps, completed=trainer.step, info="")
     metrics: dict[str, float] = {}
     ema_metrics: dict[str, float] = {}
-    with stop_on_signals() as flag:
-        while trainer.step < tcfg.steps:
-            metrics = trainer.train_step()
-            ema_metrics = {k: 0.95 * ema_metrics.get(k, v) + 0.05 * v for k, v in metrics.items()}
-            log.write({"step": trainer.step, **metrics})
-            bar.update(task, completed=trainer.step, info=" ".join(
-                f"{k} {v:.3f}" for k, v in ema_metrics.items()))
-            if trainer.step % tcfg.sample_every == 0:
-                samples()
-            if trainer.step % tcfg.checkpoint_every == 0:
-                checkpoint()
-            if _any_stop(flag["stop"], ddp):
-                checkpoint()
-                raise Interrupted(f"interrupted at step {trainer.step}: checkpoint saved in "
-                                  f"{ckpt_path}; continue with --resume")
+    while trainer.step < tcfg.steps:
+        metrics = trainer.train_step()
+        ema_metrics = {k: 0.95 * ema_metrics.get(k, v) + 0.05 * v for k, v in metrics.items()}
+        log.write({"step": trainer.step, **metrics})
+        bar.update(task, completed=trainer.step, info=" ".join(
+            f"{k} {v:.3f}" for k, v in ema_metrics.items()))
+        if trainer.step % tcfg.sample_every == 0:
+            samples()
+        if trainer.step % tcfg.checkpoint_every == 0:
+            checkpoint()
+        if _any_stop(flag["stop"], ddp):
+            checkpoint()
+            raise Interrupted(f"interrupted at step {trainer.step}: checkpoint saved in "
+                              f"{ckpt_path}; continue with --resume")
     checkpoint()
     samples()
     out = run / "weights.pt"
@@ -626,6 +638,36 @@ def train(dataset: str | os.PathLike[str], run_dir: str | os.PathLike[str], tcfg
     if ddp.main:
         export_weights(out, trainer, styles, manifest, meta)
     return RunResult(run, trainer.step, out, ema_metrics, rec_acc, time.time() - t0)
+
+
+def _train_recognizers(table: GlyphTable, tcfg: TrainConfig, init: dict[str, Any] | None,
+                       n_chars: int, dev: torch.device, ddp: Dist, bar: Any, run: Path
+                       ) -> list[Recognizer]:
+    """Stage 1: the recognisers the configuration asks for, reusing those of `init`'s.
+
+    Ctrl-C (or SIGTERM, which the CLI turns into one) here stops with a message that says what
+    is true: nothing was written, and there is nothing to resume yet."""
+    have = load_recognizers(init["recognizers"], n_chars) if init else []
+    recognizers = []
+    try:
+        for i, spec in enumerate(tcfg.recognizer_kinds):
+            reuse = next((r for r in have if r.spec == spec), None)
+            if reuse is not None:
+                have.remove(reuse)
+                recognizers.append(reuse)
+                continue
+            task = bar.add_task(f"recogniser {spec}", total=tcfg.recognizer_steps, info="")
+            r = train_recognizer(table, spec, tcfg.recognizer_steps, tcfg.recognizer_batch,
+                                 tcfg.seed + 17 * i, dev,
+                                 lambda m, t=task: bar.update(t, completed=m["step"],
+                                                              info=f"loss {m['loss']:.3f}"))
+            _broadcast(r, ddp)
+            recognizers.append(r)
+    except KeyboardInterrupt:
+        raise Interrupted(f"interrupted while training the recognisers: nothing was written to "
+                          f"{run} and there is nothing to resume; run the command again without "
+                          "--resume") from None
+    return recognizers
 
 
 def _validation_accuracy(glyph_set, recognizers: list[Recognizer], size: int,
@@ -672,9 +714,10 @@ class _NullProgress:
 
 def word_pairs(word1: str, word2: str, symmetry: str = "rotate") -> list[tuple[str, str, str]]:
     """The (a, b, symmetry) cells a word pair needs (see compose for the layout)."""
+    from .compose import pair_cells
+
     if symmetry not in SYMMETRIES:
         raise UsageError(f"unknown symmetry {symmetry!r}; choose {', '.join(SYMMETRIES)}")
     if not word1 or len(word1) != len(word2):
         raise UsageError("--words needs two non-empty words of the same length")
-    other = word2 if symmetry == "flip" else word2[::-1]
-    return sorted({(a, b, symmetry) for a, b in zip(word1, other, strict=True)})
+    return sorted({(a, b, symmetry) for a, b in pair_cells(word1, word2, symmetry)})

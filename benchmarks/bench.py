@@ -7,8 +7,10 @@
 2. training: generator steps per second on the CPU (GanTrainer, default sizes, batch 32; the
    recognisers are untrained, which costs the same);
 3. make (only when ambictl.ambigram exists): cold `ambictl make dear read -o out.svg` wall time in
-   a subprocess, in-process latency of 8 letters x 16 candidates, and the SVG's fidelity (IoU of
-   the outline rasterised back against the bitmap) and size.
+   a subprocess, in-process latency of 8 letters x 16 candidates (with make's case and style
+   search, and without it: what the search costs), the SVG's fidelity (IoU of
+   the outline rasterised back against the bitmap) and size, and the time to trace one of the
+   model's glyphs into its outline as `make` (and eval's `delivered`) does, on one core.
 The date, machine, torch threads and load average are printed first: on a busy machine the
 timings measure the machine, not the code.
 """
@@ -106,13 +108,15 @@ def bench_make(weights: str | None, repeat: int) -> None:
     print(f"make cold (subprocess, dear/read to SVG): median {statistics.median(cold):.2f} s, "
           f"best {min(cold):.2f} s (target <= 3 s)")
     make_ambigram("warm", "warm", weights=model)
-    lat = []
-    for _ in range(max(repeat, 3)):
-        t = time.perf_counter()
-        make_ambigram("ambigram", "ambigram", candidates=16, weights=model)
-        lat.append(time.perf_counter() - t)
-    print(f"make in-process, 8 letters x 16 candidates: median {statistics.median(lat):.3f} s "
-          f"(target <= 0.3 s)")
+    for what, options in (("defaults: case and style search", {}),
+                          ("--case keep --style 0: no search", {"case": "keep", "style": 0})):
+        lat = []
+        for _ in range(max(repeat, 3)):
+            t = time.perf_counter()
+            make_ambigram("ambigram", "ambigram", candidates=16, weights=model, **options)
+            lat.append(time.perf_counter() - t)
+        print(f"make in-process, 8 letters x 16 candidates, {what}: median "
+              f"{statistics.median(lat):.3f} s")
     try:
         from ambictl.output import place
         from ambictl.vectorize import rasterize
@@ -132,6 +136,26 @@ def bench_make(weights: str | None, repeat: int) -> None:
         print(f"make SVG: IoU with the bitmap mean {np.mean(ious):.4f}, min {min(ious):.4f} "
               f"(target >= 0.97); size per 6 letters mean {np.mean(sizes) / 1024:.1f} KB "
               "(target <= 30 KB)")
+    bench_trace(model, repeat)
+
+
+def bench_trace(model, repeat: int) -> None:  # a loaded ambictl.ambigram.Model
+    """Tracing, timed on the model's own glyphs (the words above), best of `repeat` rounds."""
+    import numpy as np
+
+    from ambictl.ambigram import make_ambigram, trace_glyphs
+
+    glyphs = np.concatenate([make_ambigram(w1, w2, weights=model).glyphs
+                             for w1, w2 in MAKE_WORDS if set(w1 + w2) <= set(model.chars)])
+    trace_glyphs(glyphs[:1])  # warm imports and caches
+    best = float("inf")
+    for _ in range(max(repeat, 3)):
+        t = time.perf_counter()
+        trace_glyphs(glyphs)
+        best = min(best, (time.perf_counter() - t) / len(glyphs))
+    print(f"trace (make's settings, one process): {best * 1000:.1f} ms per glyph, best of "
+          f"{max(repeat, 3)} rounds over {len(glyphs)} of the model's glyphs "
+          f"({model.config.image_size} px)")
 
 
 def main() -> None:

@@ -3,13 +3,16 @@ data set built once per session.
 
 Real fonts come from the bundled fonts/ folder (the checkout always has it); DejaVu from the
 system stands in where it is absent. Everything is kept tiny (a few fonts, a few characters,
-32 px) so the whole suite runs in seconds.
+32 px), yet training, eval and the CLI's subprocesses add up: the whole suite takes minutes on
+2 CPU cores, `pytest -m "not slow"` (every test but those in SLOW below) well under one. The
+README's "Tests" section has both commands with their measured times.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sys
 from collections.abc import Callable
@@ -20,8 +23,47 @@ import pytest
 
 import ambictl
 from ambictl.resources import fonts_dir
+from ambictl.vectorize import BezierPath, Point
 
 PKG_PARENT = Path(ambictl.__file__).parent.parent
+# Tests of several seconds each (timed file by file with --durations on 2 shared cores): they
+# train, evaluate or run the CLI in many subprocesses. Marked `slow` here, in one list, so
+# `pytest -m "not slow"` skips them; a plain `pytest` (CI) runs everything. Names are test
+# functions: every parametrisation of one is marked.
+SLOW = {
+    # test_training.py: real training runs
+    "test_train_writes_run_and_resume_reaches_the_same_result",
+    "test_existing_run_needs_resume_and_resume_needs_the_same_data",
+    "test_a_fine_tune_reuses_the_recognizers_it_asks_for_and_trains_the_others",
+    "test_cli_quick_end_to_end_and_sigint_resume",
+    "test_cli_train_on_a_bad_data_set_is_one_line",
+    "test_one_generator_step_lowers_the_legibility_loss_on_a_fixed_batch",
+    # test_eval.py: whole eval runs
+    "test_eval_is_deterministic_for_a_seed",
+    "test_eval_cli_json",
+    "test_eval_quick_end_to_end",
+    "test_eval_with_tesseract",
+    "test_delivered_is_the_same_traced_in_worker_processes",
+    # test_make.py, test_make_cli.py, test_compose.py: many words or many subprocesses
+    "test_same_seed_same_bytes",
+    "test_svg_rasterises_back_to_the_bitmap",
+    "test_pick_chooses_among_alternatives",
+    "test_keep_never_changes_a_letters_case",
+    "test_api_either_succeeds_or_raises_usage_error",
+    "test_svg_png_sheet_json_and_determinism",
+    "test_missing_shipped_weights_say_so",
+    "test_bad_input_is_one_line_and_exit_2",
+    "test_random_input_is_accepted_or_refused_with_one_line",
+    # test_cli_errors.py: a real process, and every style drawn
+    "test_train_into_an_existing_file_is_one_line",
+    "test_styles_sheet_draws_every_style",
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if getattr(item, "originalname", item.name) in SLOW:
+            item.add_marker(pytest.mark.slow)
 SIZE = 32
 CHARS = "adpxAH1"  # small, but with a descender, an ascender, capitals and a digit
 # Plain sans families (bundled family ids) to test the frame on, best first.
@@ -208,3 +250,30 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+def parse_svg_path(d: str) -> list[BezierPath]:
+    """BezierPaths back from absolute M/L/C/Z path data (commands may repeat implicitly)."""
+    paths: list[BezierPath] = []
+    start: Point = (0.0, 0.0)
+    segs: list[tuple[Point, Point, Point]] = []
+    cur = start
+    for cmd, body in re.findall(r"([MLCZ])([^MLCZ]*)", d):
+        nums = [float(t) for t in re.findall(r"-?(?:\d+\.?\d*|\.\d+)", body)]
+        pts = list(zip(nums[::2], nums[1::2], strict=True))
+        if cmd == "M":
+            start = cur = pts[0]
+            segs = []
+        elif cmd == "L":
+            for p in pts:
+                segs.append((cur, p, p))
+                cur = p
+        elif cmd == "C":
+            for k in range(0, len(pts), 3):
+                segs.append((pts[k], pts[k + 1], pts[k + 2]))
+                cur = pts[k + 2]
+        else:
+            if cur != start:  # Z draws the line home
+                segs.append((cur, start, start))
+            paths.append(BezierPath(start, tuple(segs)))
+    return paths

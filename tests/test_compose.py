@@ -85,7 +85,10 @@ def test_many_unsupported_characters_are_listed_briefly() -> None:
     ({"candidates": 0}, "candidates must be a whole number from 1 to 256"),
     ({"candidates": 10**9}, "candidates must be"),
     ({"seed": -1}, "seed must be"),
-    ({"style": -3}, "style must be"),
+    ({"style": -3}, "style -3 does not exist: styles are numbered from 0"),
+    ({"style": 2.5}, "style must be auto, a number or a name"),
+    ({"style": " "}, "style is empty"),
+    ({"case": "title"}, "unknown case 'title': choose one of auto, word, cell, keep"),
     ({"pick": "0,x"}, "is not a list of numbers"),
     ({"pick": "0,1"}, "give one per letter (4)"),
     ({"pick": [0, -1, 0, 0]}, "whole numbers from 0"),
@@ -258,7 +261,44 @@ def test_preview_is_half_blocks() -> None:
 
 def test_sheet_shows_every_alternative() -> None:
     alts = [blob_glyphs(3, 5), blob_glyphs(1, 6)]
-    png = output.sheet_png(alts, [[0.9, 0.5, 0.1], [0.7]], [("d", "p"), ("p", "d")], (0, 0),
-                           "rotate")
+    png = output.sheet_png(alts, [[0.9, 0.5, 0.1], [0.7]],
+                           [[("d", "p"), ("D", "p"), ("d", "P")], [("p", "d")]], (0, 0), "rotate")
     img = Image.open(io.BytesIO(png))
     assert img.width > 2 * 2 * 3 * S and img.height > 3 * 3 * S
+
+
+# --- case rules --------------------------------------------------------------------------------
+
+
+def test_case_options_put_the_typed_case_first() -> None:
+    assert compose.case_options("d", "R", "keep") == [("d", "R")]
+    assert compose.case_options("d", "R", "upper") == [("D", "R")]
+    assert compose.case_options("d", "R", "lower") == [("d", "r")]
+    cell = compose.case_options("d", "R", "cell")
+    assert cell[0] == ("d", "R") and sorted(cell) == sorted([("d", "r"), ("d", "R"), ("D", "r"),
+                                                            ("D", "R")])
+    assert compose.case_options("d", "R", "auto") == compose.case_options("d", "R",
+                                                                          compose.AUTO_CASE)
+    assert compose.case_options("8", "a", "cell") == [("8", "a"), ("8", "A")]
+
+
+def test_word_case_keeps_each_reading_in_one_case() -> None:
+    cells = compose.pair_cells("deaR", "read", "rotate")
+    options = [compose.case_options(a, b, "word") for a, b in cells]
+    choices = compose.case_choices(options, "word")
+    assert choices[0] == [0] * 4  # as typed first
+    readings = set()
+    for choice in choices:
+        drawn = [options[i][o] for i, o in enumerate(choice)]
+        up, turned = "".join(a for a, _ in drawn), "".join(b for _, b in drawn)[::-1]
+        assert up.lower() == "dear" and turned.lower() == "read"
+        if choice != choices[0]:
+            assert up in ("dear", "DEAR") and turned in ("read", "READ")
+        readings.add((up, turned))
+    assert len(readings) == len(choices) == 5  # typed, then 4 one-case combinations
+    assert compose.case_choices(options, "cell") == [[-1] * 4]  # any option per cell
+
+
+def test_combining_marks_are_named_by_code_point() -> None:
+    assert compose.describe_char("\u0301") == "U+0301"
+    assert compose.describe_char("é") == "'é'"

@@ -13,11 +13,11 @@ import pytest
 import torch
 from conftest import PYTHON, SampleFonts, cli_env, copy_fonts
 
-from ambictl import baselines, eval_words, ocr, vectorize, weights
-from ambictl.ambigram import TRACE
+from ambictl import baselines, compose, eval_words, ocr, vectorize, weights
+from ambictl.ambigram import TRACE, make_ambigram
 from ambictl.errors import UsageError
 from ambictl.eval_report import colour, heatmap, write_outputs
-from ambictl.eval_words import WordPair, cells, compose, edit_distance, parse_pairs, view
+from ambictl.eval_words import WordPair, edit_distance, parse_pairs
 from ambictl.evaluate import (
     Draw,
     EvalConfig,
@@ -29,7 +29,8 @@ from ambictl.evaluate import (
     spread,
     style_codes,
 )
-from ambictl.models import Generator, ModelConfig, Recognizer, transform
+from ambictl.models import Generator, ModelConfig, Recognizer
+from ambictl.vectorize import rasterize
 
 TINY_CHARS = "abdpqnuo"
 PAIRS = "pod\nupon noun\nbad dab  # a comment\nhello\ndear reads\n# only a comment\n"
@@ -107,25 +108,23 @@ def test_shipped_word_list() -> None:
         eval_words.load_pairs("/nonexistent/pairs.txt")
 
 
-def test_cell_layout_per_symmetry() -> None:
-    p = WordPair("dear", "read")
-    assert cells(p, "rotate") == [("d", "d"), ("e", "a"), ("a", "e"), ("r", "r")]
-    assert cells(p, "mirror") == cells(p, "rotate")
-    assert cells(p, "flip") == [("d", "r"), ("e", "e"), ("a", "a"), ("r", "d")]
-    assert eval_words.allowed(WordPair("Anna", "Emma"), "abcAB") == "abcAB"
-    assert eval_words.allowed(WordPair("anna", "emma"), "abcAB") == "abc"
+def test_judge_chooses_among_both_cases() -> None:
+    assert eval_words.allowed("annaemma", "abcAB") == "abcAB"  # make may choose the case
+    assert eval_words.allowed("Anna8", "abcAB0123456789") == "abcAB0123456789"
 
 
-@pytest.mark.parametrize("symmetry", ["rotate", "mirror", "flip"])
-def test_composing_commutes_with_the_symmetry(symmetry: str) -> None:
-    g = torch.Generator().manual_seed(3)
-    glyphs = torch.zeros(3, 1, 32, 32)
-    glyphs[:, :, 6:26, 8:20] = torch.rand(3, 1, 20, 12, generator=g)
-    word = compose(glyphs[:, 0].numpy())
-    turned = transform(glyphs, symmetry)[:, 0].numpy()
-    if symmetry != "flip":
-        turned = turned[::-1]
-    assert np.array_equal(view(word, symmetry), compose(turned))
+def test_words_are_read_from_the_picture_make_delivers(tiny: dict[str, Path]) -> None:
+    bank = load_model(tiny["model"], torch.device("cpu"))
+    pair = WordPair("upon", "noun")
+    drawn = eval_words.draw_make(bank.model, pair, "rotate", 0, {"case": "keep", "style": 1})
+    amb = make_ambigram("upon", "noun", case="keep", style=1, weights=bank.model)
+    cells, picture = amb.delivered(eval_words.OCR_SCALE)
+    assert np.array_equal(drawn.cells, cells) and np.array_equal(drawn.picture, picture)
+    assert picture.shape[0] == amb.layout.height * eval_words.OCR_SCALE
+    assert drawn.letters == ("upon", "noun") and drawn.style == 1
+    # the cells are the outline rasterised back: solid ink, no grey the SVG would not show
+    assert np.array_equal(cells > 0.5, np.stack([rasterize(o, (32, 32)) > 0.5
+                                                 for o in amb.outlines]))
 
 
 def test_edit_distance() -> None:
@@ -193,8 +192,9 @@ def test_tesseract_reads_a_plain_word(sample_fonts: SampleFonts) -> None:
 
     exe, _ = ocr.availability()
     glyphs = to_model_size(torch.from_numpy(render(str(sample_fonts.plain), 0, "hello", 64)), 32)
-    word = compose(glyphs[:, 0].numpy())
-    texts = ocr.read_words([word, view(word, "rotate")], exe)
+    word = compose.compose(glyphs[:, 0].numpy())  # laid out as make lays out
+    texts = ocr.read_words([word, np.ascontiguousarray(compose.apply_symmetry(word, "rotate"))],
+                           exe)
     assert "hello" in [texts[m][0].lower() for m in ocr.MODES]
     assert all(texts[m][1].lower() != "hello" for m in ocr.MODES)
 
@@ -240,12 +240,13 @@ def test_eval_quick_end_to_end(tiny: dict[str, Path], tmp_path: Path) -> None:
     s = result.summary
     assert s["settings"]["charsets"] == {"quick": "abdnopqu"}  # 's' is not in the tiny model
     r = s["results"]["rotate"]
-    for method in ("model", "delivered", "ranked", "overlay", "upright"):
+    for method in ("model", "delivered", "case", "ranked", "overlay", "upright"):
         assert 0 <= r["pairs"]["quick"][method]["mean"] <= 1
         assert len(r["pairs"]["quick"][method]["hardest"]) == 10
-        assert r["words"][method]["judge"]["n"] == 3 * 2  # 3 usable pairs x 2 styles
-        assert r["words"][method]["ocr"] is None
         assert set(r["style"][method]) == {"fid", "diversity"}
+    assert list(r["words"]) == [*eval_words.WORD_METHODS, *eval_words.BASELINES]
+    for method, m in r["words"].items():
+        assert m["judge"]["n"] == 3 and m["ocr"] is None, method  # 3 usable pairs, a picture each
     assert r["style"]["upright"]["diversity"] == pytest.approx(1.0)
     assert any("skipped" in n for n in s["notes"]) and any("refused" in n for n in s["notes"])
 
@@ -311,7 +312,7 @@ def test_eval_cli_json(tiny: dict[str, Path], tmp_path: Path) -> None:
 
 @has_tesseract
 def test_eval_with_tesseract(tiny: dict[str, Path]) -> None:
-    cfg = EvalConfig.quick_preset(pairs_file=tiny["pairs"], max_words=2, word_styles=1)
+    cfg = EvalConfig.quick_preset(pairs_file=tiny["pairs"], max_words=2)
     s = evaluate(cfg, tiny["model"], tiny["judge"], "cpu").summary
     ocr_fig = s["results"]["rotate"]["words"]["upright"]["ocr"]
     assert set(ocr_fig) == {"line", "word", "either"} and ocr_fig["either"]["n"] == 2

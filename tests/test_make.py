@@ -7,7 +7,6 @@ makes the pairing visible and checkable.
 
 from __future__ import annotations
 
-import re
 import string
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -16,6 +15,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from conftest import parse_svg_path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy import ndimage as ndi
@@ -109,7 +109,8 @@ def style_glyph(model: Model, ch: str, style: int = 0) -> np.ndarray:
 def test_cells_pair_the_right_letters_and_the_turned_picture_reads_word2(
         tiny: Model, symmetry: str, w1: str, w2: str) -> None:
     fake = Overlay()
-    amb = make_ambigram(w1, w2, symmetry=symmetry, candidates=3, weights=with_generator(tiny, fake))
+    amb = make_ambigram(w1, w2, symmetry=symmetry, candidates=3, style=0, case="keep",
+                        weights=with_generator(tiny, fake))
     n = len(w1)
     expected = compose.pair_cells(w1, w2, symmetry)
     assert amb.pairs == expected
@@ -216,25 +217,9 @@ def test_choose_trades_legibility_for_style() -> None:
 
 # --- vector output ---------------------------------------------------------------------------
 
-_NUM = r"-?(?:\d+\.?\d*|\.\d+)"
-
-
-def parse_path_d(d: str) -> list[BezierPath]:
-    """Our own SVG path data ('M x y C ... Z', absolute) back into BezierPaths."""
-    paths = []
-    for sub in re.findall(r"M([^MZ]*)Z", d):
-        start, curves = sub.split("C")
-        nums = [float(v) for v in re.findall(_NUM, curves)]
-        x0, y0 = (float(v) for v in re.findall(_NUM, start))
-        pts = list(zip(nums[::2], nums[1::2], strict=True))
-        segs = tuple(tuple(pts[i:i + 3]) for i in range(0, len(pts), 3))
-        paths.append(BezierPath(start=(x0, y0), segments=segs))  # type: ignore[arg-type]
-    return paths
-
-
 def svg_paths(svg: str) -> list[list[BezierPath]]:
     root = ET.fromstring(svg.encode())
-    return [parse_path_d(p.get("d")) for p in root.iter("{http://www.w3.org/2000/svg}path")]
+    return [parse_svg_path(p.get("d")) for p in root.iter("{http://www.w3.org/2000/svg}path")]
 
 
 def iou(a: np.ndarray, b: np.ndarray) -> float:
@@ -332,3 +317,64 @@ def test_lazy_export_and_bad_words_before_model() -> None:
         make_ambigram("", weights="/nonexistent.pt")  # input is checked before the model
     with pytest.raises(AttributeError):
         _ = ambictl.no_such_thing
+
+
+# --- case and style choice ------------------------------------------------------------------
+
+
+def test_case_choice_prefers_the_typed_case_unless_another_reads_clearly_better() -> None:
+    from ambictl.ambigram import CASE_MARGIN, _case_penalty, _per_option, best_choice
+
+    options = [compose.case_options(a, b, "word") for a, b in [("d", "d"), ("e", "a")]]
+    choices = compose.case_choices(options, "word")
+    option = np.array([[0, 1, 2, 3], [0, 1, 2, 3]])
+    for gain, typed in ((0.0, True), (CASE_MARGIN / 2, True), (2 * CASE_MARGIN, False)):
+        legible = np.full((2, 4), 0.5)
+        legible[:, 3] += gain  # one other case combination reads better by `gain` everywhere
+        best = _per_option(legible - _case_penalty(option), option, 4)
+        k, _ = best_choice(best, choices)
+        assert (k == 0) == typed
+
+
+def test_auto_case_draws_the_typed_case_when_every_case_reads_alike(tiny: Model) -> None:
+    flat = with_generator(tiny, Overlay(), flat=True)  # no reading prefers any case
+    for case in ("auto", "word", "cell"):
+        amb = make_ambigram("DeaR", "reaD", case=case, candidates=4, weights=flat)
+        assert amb.drawn == ("DeaR", "reaD") and all(s.typed_case for s in amb.scores)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@given(w1=st.text("dDeEaArR", min_size=1, max_size=5), seed=st.integers(0, 3))
+def test_keep_never_changes_a_letters_case(tiny: Model, w1: str, seed: int) -> None:
+    w2 = w1.swapcase()[::-1]
+    amb = make_ambigram(w1, w2, case="keep", candidates=2, seed=seed, weights=tiny)
+    assert amb.drawn == (w1, w2) and amb.pairs == compose.pair_cells(w1, w2, "rotate")
+
+
+def test_auto_case_and_style_read_at_least_as_well_and_say_what_they_chose(tiny: Model) -> None:
+    keep = make_ambigram("dear", "read", case="keep", style=0, candidates=8, weights=tiny)
+    auto = make_ambigram("dear", "read", candidates=8, weights=tiny)
+    assert auto.case == compose.AUTO_CASE and keep.case == "keep"
+    assert [a.lower() for a in auto.drawn] == ["dear", "read"]
+    for (a, b), s in zip(auto.pairs, auto.scores, strict=True):
+        assert s.typed_case == ((a, b) == (a.lower(), b.lower()))
+    # the style search tried every style of the bank and kept the best
+    assert [t[0] for t in auto.style_scan] in ([0, 1], [1, 0])
+    assert auto.style == auto.style_scan[0][0]
+    assert auto.style_scan[0][2] >= auto.style_scan[1][2]
+    assert any(line.startswith(f"style {auto.style} ") for line in auto.advice())
+    rep = auto.report()
+    assert rep["case"] == compose.AUTO_CASE and rep["drawn"] == list(auto.drawn)
+    assert len(rep["style_scan"]) == 2
+
+
+def test_style_by_name_and_weak_cells_advice(tiny: Model) -> None:
+    flat = with_generator(tiny, Overlay(), flat=True)  # every letter reads 1/26: all weak
+    amb = make_ambigram("ab", style=tiny.style_names[1].upper(), candidates=1, weights=flat)
+    assert amb.style == 1 and not amb.style_scan
+    assert len(amb.weak) == 2
+    (line,) = amb.advice()
+    assert line.startswith("weak letters (legibility under 0.5): 1 (a / b, 0.04), 2 (b / a")
+    assert "--sheet" in line and "--pick" in line
+    with pytest.raises(UsageError, match="the model has no style named 'Comic'"):
+        make_ambigram("ab", style="Comic", weights=flat)

@@ -1,0 +1,162 @@
+"""The model's styles, so a user can choose one by name and by eye (`ambictl styles`).
+
+Each style is one real font of the model's style bank. Where that font comes from: the weights
+of a recent training run name it (meta["style_fonts"], from the data set's manifest); older
+weights only carry the style's name ("Lora Regular"), which is looked up among the bundled
+fonts (fonts/manifest.json, with their licences) and then among the system's fonts.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .fonts import FontFace, bundled_manifest, open_faces, system_font_files
+from .resources import fonts_dir
+
+if TYPE_CHECKING:
+    from .ambigram import Ambigram, Model
+
+SAMPLE = ("dear", "read")  # the README's example pair
+UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class StyleInfo:
+    index: int
+    name: str
+    font: str  # font file: fonts/... for a bundled font, a path for a system font, or UNKNOWN
+    license: str  # SPDX-like id for bundled fonts, the font's own licence line otherwise
+    source: str  # bundled, system, user or UNKNOWN
+
+
+def _key(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+def _face_name(face: FontFace) -> str:
+    return f"{face.family} {face.style}"  # as training names a style (training.export_weights)
+
+
+def _from_meta(entry: dict[str, Any], index: int, name: str) -> StyleInfo:
+    return StyleInfo(index, name, str(entry.get("path") or UNKNOWN),
+                     str(entry.get("license") or UNKNOWN), str(entry.get("source") or UNKNOWN))
+
+
+def _bundled(names: list[str]) -> dict[str, StyleInfo]:
+    """Styles found among the bundled fonts: the families whose name starts the style's name,
+    each file opened to compare the exact family and style names."""
+    root = fonts_dir()
+    by_family: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    for rel, entry in bundled_manifest().items():
+        by_family.setdefault(_key(entry.get("family", "")), []).append((rel, entry))
+    found: dict[str, StyleInfo] = {}
+    for name in names:
+        family = max((f for f in by_family if f and _key(name).startswith(f)), key=len,
+                     default=None)
+        for rel, entry in by_family.get(family, []) if family else []:
+            path = root / rel
+            if not path.is_file():
+                continue
+            faces, _, _ = open_faces(path, "bundled", entry.get("license"))
+            if any(_face_name(f) == name for f in faces):
+                found[name] = StyleInfo(-1, name, f"fonts/{rel}",
+                                        str(entry.get("license") or UNKNOWN), "bundled")
+                break
+    return found
+
+
+def _system(names: list[str]) -> dict[str, StyleInfo]:
+    """Styles found among the system's fonts (only files whose name shares the style's first
+    word are opened, so this stays quick on a machine with many fonts)."""
+    firsts = {_key(n.split()[0]) for n in names if n.split()}
+    found: dict[str, StyleInfo] = {}
+    for path in system_font_files():
+        if not any(f and _key(path.stem).startswith(f) for f in firsts):
+            continue
+        faces, _, _ = open_faces(path, "system")
+        for face in faces:
+            name = _face_name(face)
+            if name in names and name not in found:
+                lines = face.license.strip().splitlines() or [UNKNOWN]  # its first sentence
+                found[name] = StyleInfo(-1, name, face.path, " ".join(lines[0].split()), "system")
+    return found
+
+
+def style_infos(model: Model) -> list[StyleInfo]:
+    """Every style of `model`: number, name, font file, licence, where the font came from."""
+    names = list(model.style_names)
+    meta = model.meta.get("style_fonts")
+    if isinstance(meta, list) and len(meta) == len(names) and all(isinstance(e, dict)
+                                                                  for e in meta):
+        return [_from_meta(e, i, n) for i, (e, n) in enumerate(zip(meta, names, strict=True))]
+    found = _bundled(names)
+    missing = [n for n in names if n not in found]
+    if missing:
+        found.update(_system(missing))
+    out = []
+    for i, name in enumerate(names):
+        info = found.get(name)
+        out.append(StyleInfo(i, name, info.font, info.license, info.source) if info
+                   else StyleInfo(i, name, UNKNOWN, UNKNOWN, UNKNOWN))
+    return out
+
+
+def draw_samples(model: Model, word1: str, word2: str | None, *, symmetry: str = "rotate",
+                 seed: int = 0, candidates: int = 16,
+                 progress: Callable[[int], None] | None = None) -> list[Ambigram]:
+    """The same ambigram in every style of the model, as `make --style N` would draw it."""
+    from .ambigram import make_ambigram
+
+    out = []
+    for i in range(len(model.style_names)):
+        out.append(make_ambigram(word1, word2, symmetry=symmetry, seed=seed,
+                                 candidates=candidates, style=i, weights=model))
+        if progress:
+            progress(i + 1)
+    return out
+
+
+def sheet_png(samples: list[Ambigram], infos: list[StyleInfo], height: int = 72) -> bytes:
+    """One row per style: its number, name and licence, the ambigram as delivered (rendered
+    from its outlines, as `make` writes it), and the same picture with the symmetry applied."""
+    from PIL import Image, ImageDraw, ImageFont, ImageOps
+
+    def picture(amb: Ambigram) -> Image.Image:
+        img = Image.open(io.BytesIO(amb.to_png(background="white", height=height)))
+        return img.convert("L")
+
+    def transformed(img: Image.Image, symmetry: str) -> Image.Image:
+        if symmetry == "rotate":
+            return img.rotate(180)
+        return ImageOps.mirror(img) if symmetry == "mirror" else ImageOps.flip(img)
+
+    pictures = [picture(a) for a in samples]
+    try:
+        font = ImageFont.load_default(size=14)
+    except TypeError:  # Pillow < 10.1: the bitmap font, one size
+        font = ImageFont.load_default()
+    label_w, pad = 330, 8
+    pic_w = max(p.width for p in pictures)
+    row_h = height + 2 * pad
+    sheet = Image.new("L", (label_w + 2 * pic_w + 3 * pad, row_h * len(samples) + pad), 255)
+    draw = ImageDraw.Draw(sheet)
+    for row, (amb, info, pic) in enumerate(zip(samples, infos, pictures, strict=True)):
+        y = pad + row * row_h
+        if row:
+            draw.line([(0, y - pad // 2), (sheet.width, y - pad // 2)], fill=215)
+        lines = [f"{info.index}  {info.name}", f"legibility {amb.legibility:.2f}; {info.license}",
+                 f"{amb.word1} / {amb.word2}"]
+        for k, text in enumerate(lines):
+            while draw.textlength(text, font=font) > label_w - 2 * pad and len(text) > 2:
+                text = text[:-2] + "…"  # a long licence line ends where the picture begins
+            draw.text((pad, y + 4 + 20 * k), text, fill=0 if k == 0 else 90, font=font)
+        sheet.paste(pic, (label_w + pad, y))
+        sheet.paste(transformed(pic, amb.symmetry), (label_w + 2 * pad + pic_w, y))
+    buf = io.BytesIO()
+    sheet.save(buf, format="PNG", optimize=True)
+    return buf.getvalue()
+
