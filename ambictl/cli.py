@@ -220,7 +220,7 @@ def make_cmd(
     if sheet is not None:
         if sheet.suffix.lower() != ".png":
             raise UsageError(f"cannot write {sheet}: the contact sheet is a .png file")
-        compose.probe_writable(sheet)
+        atomic.probe_writable_file(sheet)
 
     from .ambigram import make_ambigram
 

@@ -194,12 +194,7 @@ def check_output(path: str | os.PathLike[str]) -> Path:
         ext = f"extension {p.suffix!r}" if p.suffix else "no extension"
         raise UsageError(f"cannot write {p}: {ext} is not supported; use .svg or .png "
                          "(or - for SVG on stdout)")
-    return probe_writable(p)
-
-
-def probe_writable(path: str | os.PathLike[str]) -> Path:
-    """Fail before any model work when `path` cannot be written (atomic.probe_writable_file)."""
-    return atomic.probe_writable_file(path)
+    return atomic.probe_writable_file(p)
 
 
 def _check_int(value: object, name: str, lo: int, hi: int) -> int:
