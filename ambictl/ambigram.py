@@ -78,7 +78,7 @@ _BATCH = 64  # samples per generator / recogniser call: on the CPU small batches
 # (2.5x faster than 1024 at 32 px) and bound memory for long words
 _STROKE_FLOOR = 0.5  # px added to stroke widths before their ratio: blank glyphs stay finite
 DEFAULT_HEIGHT = 256
-AUTO_STYLES = 8  # styles `style="auto"` tries: the bank's first (plainest) fonts
+AUTO_STYLES = 4  # styles `style="auto"` tries: the bank's first (plainest) fonts
 CASE_MARGIN = 0.1  # legibility another case combination must gain over the typed one
 WEAK = 0.5  # a cell whose legibility is under this is reported as weak
 # Tracing: 4x working resolution, one refinement round. Measured on the generator's glyphs, the

@@ -176,7 +176,7 @@ def make_cmd(
     candidates: Annotated[int, typer.Option(help="Candidates tried per letter (1-256).")] = 16,
     seed: Annotated[int, typer.Option(help="Random seed: same seed, same bytes.")] = 0,
     style: Annotated[str, typer.Option(
-        help="auto (the best of the bank's first 8 fonts for this word), a style number or "
+        help="auto (the best of the bank's first 4 fonts for this word), a style number or "
              "name (ambictl styles lists them).")] = "auto",
     case: Annotated[str, typer.Option(
         help="auto (= word: each reading in one case, the one that reads best, as typed "

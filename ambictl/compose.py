@@ -191,9 +191,8 @@ def check_output(path: str | os.PathLike[str]) -> Path:
     """An output file path with a supported extension in a writable, existing folder."""
     p = Path(path)
     if p.suffix.lower() not in OUTPUT_KINDS:
-        ext = f"extension {p.suffix!r}" if p.suffix else "no extension"
-        raise UsageError(f"cannot write {p}: {ext} is not supported; use .svg or .png "
-                         "(or - for SVG on stdout)")
+        ext = f"extension {p.suffix!r} is not supported" if p.suffix else "it has no extension"
+        raise UsageError(f"cannot write {p}: {ext}; use .svg or .png (or - for SVG on stdout)")
     return atomic.probe_writable_file(p)
 
 

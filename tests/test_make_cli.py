@@ -56,7 +56,7 @@ BAD = [
     (["dear", "--color", "blurple"], "'blurple' is not a colour"),
     (["dear", "--pick", "1,x"], "is not a list of numbers"),
     (["dear", "-o", "{tmp}/out.jpg"], "extension '.jpg' is not supported; use .svg or .png"),
-    (["dear", "-o", "{tmp}/out"], "no extension is not supported"),
+    (["dear", "-o", "{tmp}/out"], "it has no extension; use .svg or .png"),
     (["dear", "-o", "{tmp}/missing/out.svg"], "does not exist"),
     (["dear", "-o", "{ro}/out.svg"], "cannot write"),
     (["dear", "--sheet", "{tmp}/s.jpg"], "the contact sheet is a .png file"),
@@ -143,3 +143,13 @@ def test_import_and_failing_checks_do_not_load_torch() -> None:
             "print('torch' in sys.modules)")
     r = subprocess.run([PYTHON, "-c", code], env=cli_env(), capture_output=True, timeout=60)
     assert r.stdout.decode().strip() == "False", r.stderr.decode()
+
+
+def test_make_help_states_how_many_styles_auto_tries() -> None:
+    # The CLI does not import torch to print its help, so it spells AUTO_STYLES out.
+    from ambictl.ambigram import AUTO_STYLES
+
+    proc = subprocess.run([PYTHON, "-m", "ambictl", "make", "--help"], env=cli_env(COLUMNS="300"),
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert f"the bank's first {AUTO_STYLES} fonts" in proc.stdout
