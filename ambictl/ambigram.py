@@ -467,19 +467,36 @@ def best_choice(best: np.ndarray, choices: list[list[int]]) -> tuple[int, float]
     return k, float(weakest[k])
 
 
+def _each_option(model: Model, options: list[list[tuple[str, str]]], styles: list[int],
+                 codes: list[int], z: torch.Tensor, symmetry: str
+                 ) -> list[tuple[torch.Tensor, np.ndarray]]:
+    """Each cell drawn in every one of its case options (cell i in style styles[i], noise code
+    z[codes[i]]), all in one batch: per cell, its glyphs (O_i, S, S) and each option's
+    objective (legibility, less CASE_MARGIN where not in the typed case)."""
+    rows = [(a, b, st, k) for opts, st, k in zip(options, styles, codes, strict=True)
+            for a, b in opts]
+    glyphs, p = _read(model, rows, z, symmetry)
+    legible = p.min(0)
+    out, r = [], 0
+    for opts in options:
+        n = len(opts)
+        out.append((glyphs[r:r + n], legible[r:r + n] - _case_penalty(np.arange(n))))
+        r += n
+    return out
+
+
 def scan_styles(model: Model, options: list[list[tuple[str, str]]], choices: list[list[int]],
                 symmetry: str, styles: list[int]) -> list[float]:
     """Each style's weakest cell under its best case choice, drawn at noise code 0 (one batch):
     the cheap first look that `style="auto"` ranks the styles by."""
-    rows = [(a, b, s, 0) for s in styles for opts in options for a, b in opts]
-    _, p = _read(model, rows, torch.zeros(1, model.config.z_dim), symmetry)
-    legible = iter(p.min(0))
+    n = len(options)
+    drawn = _each_option(model, options * len(styles), [s for s in styles for _ in options],
+                         [0] * (n * len(styles)), torch.zeros(1, model.config.z_dim), symmetry)
     out = []
-    for _ in styles:
-        best = np.full((len(options), max(len(o) for o in options)), -np.inf)
-        for i, opts in enumerate(options):
-            for o in range(len(opts)):
-                best[i, o] = next(legible) - _case_penalty(np.array(o))
+    for k in range(len(styles)):
+        best = np.full((n, max(len(o) for o in options)), -np.inf)
+        for i, (_, score) in enumerate(drawn[k * n:(k + 1) * n]):
+            best[i, :len(score)] = score
         out.append(best_choice(best, choices)[1])
     return out
 
@@ -488,16 +505,9 @@ def best_case(model: Model, cells: list[tuple[str, str]], symmetry: str, styles:
               z: torch.Tensor) -> np.ndarray:
     """Glyphs (n, S, S) of single cells, each in its best case combination as `make` ranks
     them (noise code z[style] per cell): what `eval` measures case freedom with."""
-    options = cell_options(cells, "cell", model.chars)
-    rows = [(x, y, st, st) for opts, st in zip(options, styles, strict=True) for x, y in opts]
-    glyphs, p = _read(model, rows, z, symmetry)
-    option = np.array([o for opts in options for o in range(len(opts))])
-    score = p.min(0) - _case_penalty(option)
-    out, r = [], 0
-    for opts in options:
-        out.append(r + int(np.argmax(score[r:r + len(opts)])))
-        r += len(opts)
-    return glyphs[out].numpy()
+    drawn = _each_option(model, cell_options(cells, "cell", model.chars), styles, styles, z,
+                         symmetry)
+    return torch.stack([glyphs[int(np.argmax(score))] for glyphs, score in drawn]).numpy()
 
 
 @dataclass

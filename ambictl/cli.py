@@ -109,6 +109,15 @@ class _LazyProgress:
             self.bar.stop()
 
 
+def _check_png(path: Path, what: str) -> None:
+    """A PNG output, checked writable before any work (make's and styles' --sheet)."""
+    from . import atomic
+
+    if path.suffix.lower() != ".png":
+        raise UsageError(f"cannot write {path}: {what} is a .png file")
+    atomic.probe_writable_file(path)
+
+
 @app.command("build-dataset", rich_help_panel=DATA)
 def build_dataset_cmd(
     out: Annotated[Path, typer.Option("-o", "--out", help="Output folder for the data set.")],
@@ -218,9 +227,7 @@ def make_cmd(
     if weights is not None and not weights.is_file():
         raise UsageError(f"no model file at {weights}")
     if sheet is not None:
-        if sheet.suffix.lower() != ".png":
-            raise UsageError(f"cannot write {sheet}: the contact sheet is a .png file")
-        atomic.probe_writable_file(sheet)
+        _check_png(sheet, "the contact sheet")
 
     from .ambigram import make_ambigram
 
@@ -306,9 +313,7 @@ def styles_cmd(
     from . import atomic, styles
 
     if sheet is not None:
-        if sheet.suffix.lower() != ".png":
-            raise UsageError(f"cannot write {sheet}: the style sheet is a .png file")
-        atomic.probe_writable_file(sheet)
+        _check_png(sheet, "the style sheet")
     if weights is not None and not weights.is_file():
         raise UsageError(f"no model file at {weights}")
     if word1 is None:

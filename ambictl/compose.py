@@ -166,10 +166,11 @@ def case_choices(options: list[list[tuple[str, str]]], case: str) -> list[list[i
     choices = [[0] * len(options)]
     for up in (str.lower, str.upper):
         for turned in (str.lower, str.upper):
-            pick = [opts.index((up(opts[0][0]), turned(opts[0][1]))) if
-                    (up(opts[0][0]), turned(opts[0][1])) in opts else -2 for opts in options]
-            if -2 not in pick and pick not in choices:
-                choices.append(pick)
+            wanted = [(up(opts[0][0]), turned(opts[0][1])) for opts in options]
+            if all(w in opts for w, opts in zip(wanted, options, strict=True)):
+                pick = [opts.index(w) for w, opts in zip(wanted, options, strict=True)]
+                if pick not in choices:
+                    choices.append(pick)
     return choices
 
 

@@ -14,6 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
+from .compose import apply_symmetry
 from .fonts import FontFace, bundled_manifest, open_faces, system_font_files
 from .resources import fonts_dir
 
@@ -123,16 +126,14 @@ def draw_samples(model: Model, word1: str, word2: str | None, *, symmetry: str =
 def sheet_png(samples: list[Ambigram], infos: list[StyleInfo], height: int = 72) -> bytes:
     """One row per style: its number, name and licence, the ambigram as delivered (rendered
     from its outlines, as `make` writes it), and the same picture with the symmetry applied."""
-    from PIL import Image, ImageDraw, ImageFont, ImageOps
+    from PIL import Image, ImageDraw, ImageFont
 
     def picture(amb: Ambigram) -> Image.Image:
         img = Image.open(io.BytesIO(amb.to_png(background="white", height=height)))
         return img.convert("L")
 
     def transformed(img: Image.Image, symmetry: str) -> Image.Image:
-        if symmetry == "rotate":
-            return img.rotate(180)
-        return ImageOps.mirror(img) if symmetry == "mirror" else ImageOps.flip(img)
+        return Image.fromarray(np.ascontiguousarray(apply_symmetry(np.asarray(img), symmetry)))
 
     pictures = [picture(a) for a in samples]
     try:
