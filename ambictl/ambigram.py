@@ -2,17 +2,19 @@
 
 How a word is made:
 
-1. Each cell gets a pair (a, b) (see `compose.pair_cells`) and the case combinations it may be
-   drawn in (`compose.case_options`: as typed, or any of a/b, A/B, a/B, A/b), and the word a
+1. Each cell gets a pair (a, b) (see `symmetry.pair_cells`) and the case combinations it may be
+   drawn in (`symmetry.case_options`: as typed, or any of a/b, A/B, a/B, A/b), and the word a
    style: one font of the model's style bank, whose glyphs of a and b (b already turned into
    the output's frame) the generator fuses. One font for every cell is what keeps the
    lettering consistent. `style="auto"` draws every cell in every case combination at noise
    code 0 in each of the bank's first AUTO_STYLES fonts and keeps the font whose weakest cell
-   reads best (`scan_styles`).
+   reads best (`scan_styles`). `font=PATH` draws in any font file instead: it joins the bank
+   as one extra style (`with_font`, from `styles.font_style`), and cells keep only the case
+   options the font can draw (`font_options`).
 2. K candidates per cell come from K noise codes z (z = 0 first, the generator's "typical"
    answer), split over the cell's case combinations. All cells x all candidates go through the
    generator in one batch, then through the recognisers in one batch. Which case combination
-   each cell takes is then chosen as a whole (`compose.case_choices`, `best_choice`): by
+   each cell takes is then chosen as a whole (`symmetry.case_choices`, `best_choice`): by
    default each reading keeps one case, the one under which the word's weakest cell reads
    best; the typed case wins unless another reads CASE_MARGIN better.
 3. Legibility of a candidate = the lower of its two readings' probabilities, P(a | glyph) and
@@ -35,7 +37,7 @@ Torch is imported here and nowhere on the CLI's path before a model is needed.
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -48,28 +50,28 @@ from . import weights as weight_files
 from .compose import (
     DEFAULT_CANDIDATES,
     OUTPUT_KINDS,
-    SYMMETRIES,
-    apply_symmetry,
-    case_choices,
-    case_options,
     check_output,
     check_request,
     check_words,
     describe_charset,
-    pair_cells,
     parse_style,
     resolve_style,
 )
 from .errors import DataError, UsageError
-from .models import (
-    Generator,
-    ModelConfig,
+from .models import GENERATORS, ModelConfig, build_generator, fast_layout
+from .readers import ensemble_probability, load_recognizers
+from .refine import Refiner, RefinerConfig, shrink
+from .styles import FontStyle, font_style
+from .symmetry import (
+    SYMMETRIES,
+    case_choices,
     case_groups,
-    ensemble_probability,
-    fast_layout,
-    load_recognizers,
+    case_options,
+    check_case,
+    pair_cells,
     transform,
 )
+from .symmetry import apply as apply_symmetry
 
 MAX_ALTERNATIVES = 8  # per cell, on the contact sheet and for --pick
 STYLE_WEIGHT = 0.3  # legibility traded for an e-fold stroke-width jump between neighbours
@@ -81,9 +83,16 @@ DEFAULT_HEIGHT = 256
 AUTO_STYLES = 4  # styles `style="auto"` tries: the bank's first (plainest) fonts
 CASE_MARGIN = 0.1  # legibility another case combination must gain over the typed one
 WEAK = 0.5  # a cell whose legibility is under this is reported as weak
-# Tracing: 4x working resolution, one refinement round. Measured on the generator's glyphs, the
-# outline re-rasterised at 32 px keeps IoU >= 0.97 with the bitmap while staying smooth.
-TRACE = {"upsample": 4, "smooth": 1.0, "refine": 1}
+# Tracing: a 128 px working resolution (4x a 32 px glyph, 2x a refined 64 px one), one
+# refinement round. Measured on the generator's glyphs, the outline re-rasterised at 32 px
+# keeps IoU >= 0.97 with the bitmap while staying smooth.
+TRACE = {"smooth": 1.0, "refine": 1}
+TRACE_PX = 128
+
+
+def trace_settings(size: int) -> dict[str, Any]:
+    """vectorize.trace's settings for glyphs of `size` px."""
+    return {"upsample": max(1, TRACE_PX // size), **TRACE}
 
 
 # --- the model ------------------------------------------------------------------------------
@@ -100,6 +109,8 @@ class Model:
     style_glyphs: torch.Tensor  # (n_styles, n_chars, 1, S, S) float in [0, 1]
     path: Path | None = None
     meta: dict[str, Any] = field(default_factory=dict)  # how it was trained
+    refiner: torch.nn.Module | None = None  # the 64 px second stage (ambictl.refine), if any
+    refiner_glyphs: torch.Tensor | None = None  # (n_styles, n_chars, 1, R, R): its references
 
     @property
     def chars(self) -> str:
@@ -152,10 +163,12 @@ def _build(payload: dict[str, Any], path: Path) -> Model:
         cfg = ModelConfig(**payload["model_config"])
         if not isinstance(cfg.chars, str) or not cfg.chars or len(set(cfg.chars)) != len(cfg.chars):
             raise TypeError("chars")
+        if cfg.kind not in GENERATORS:
+            raise TypeError("kind")
     except TypeError:
         raise bad("its model configuration is not one this ambictl understands") from None
     try:
-        gen = Generator(cfg)
+        gen = build_generator(cfg)
         gen.load_state_dict(payload["generator"])
         recognizers = load_recognizers(payload["recognizers"], cfg.n_chars)
     except (RuntimeError, KeyError, TypeError, ValueError, AttributeError):
@@ -172,11 +185,38 @@ def _build(payload: dict[str, Any], path: Path) -> Model:
         raise bad("it holds no recognisers to score candidates with")
     if not isinstance(names, list) or len(names) != glyphs.shape[0]:
         names = [f"style {i}" for i in range(glyphs.shape[0])]
-    bank = (glyphs.float() / (255.0 if glyphs.dtype == torch.uint8 else 1.0)).clamp(0, 1)
+    refiner, refiner_glyphs = _refiner(payload.get("refiner"), cfg, glyphs.shape[0], bad)
     return Model(config=cfg, generator=fast_layout(gen.eval().requires_grad_(False)),
                  recognizers=[fast_layout(r.requires_grad_(False)) for r in recognizers],
-                 style_names=[str(n) for n in names], style_glyphs=bank.unsqueeze(2), path=path,
-                 meta=payload.get("meta") if isinstance(payload.get("meta"), dict) else {})
+                 style_names=[str(n) for n in names], style_glyphs=_unit(glyphs).unsqueeze(2),
+                 path=path, meta=payload.get("meta") if isinstance(payload.get("meta"), dict)
+                 else {}, refiner=refiner, refiner_glyphs=refiner_glyphs)
+
+
+def _unit(glyphs: torch.Tensor) -> torch.Tensor:
+    """Stored glyphs (uint8 or float) as float in [0, 1]."""
+    return (glyphs.float() / (255.0 if glyphs.dtype == torch.uint8 else 1.0)).clamp(0, 1)
+
+
+def _refiner(entry: object, cfg: ModelConfig, n_styles: int, bad: Any
+             ) -> tuple[torch.nn.Module | None, torch.Tensor | None]:
+    """The refiner of a model file and its style references, or (None, None) for a file
+    without one (weights from before the second stage)."""
+    if entry is None:
+        return None, None
+    try:
+        rcfg = RefinerConfig(**entry["config"])  # type: ignore[index]
+        if rcfg.chars != cfg.chars:
+            raise ValueError("chars")
+        net = Refiner(rcfg)
+        net.load_state_dict(entry["state"])  # type: ignore[index]
+        glyphs = entry["glyphs"]  # type: ignore[index]
+        if not isinstance(glyphs, torch.Tensor) or tuple(glyphs.shape) != (
+                n_styles, cfg.n_chars, rcfg.size, rcfg.size):
+            raise ValueError("glyphs")
+    except (RuntimeError, KeyError, TypeError, ValueError, AttributeError):
+        raise bad("its refiner does not match its configuration or style bank") from None
+    return fast_layout(net.eval().requires_grad_(False)), _unit(glyphs).unsqueeze(2)
 
 
 # --- what is delivered -----------------------------------------------------------------------
@@ -184,7 +224,8 @@ def _build(payload: dict[str, Any], path: Path) -> Model:
 
 def trace_glyphs(glyphs: np.ndarray) -> list[list[vectorize.BezierPath]]:
     """Each glyph (S, S) traced as `make` writes it: closed Bézier contours, holes kept."""
-    return [vectorize.trace(g, threshold=compose.INK, **TRACE) for g in glyphs]
+    settings = trace_settings(glyphs.shape[-1])
+    return [vectorize.trace(g, threshold=compose.INK, **settings) for g in glyphs]
 
 
 def offsets(layout: compose.Layout) -> list[tuple[float, float]]:
@@ -236,7 +277,7 @@ class Ambigram:
     word1: str
     word2: str
     symmetry: str
-    style: int
+    style: int | None  # index into the model's style bank; None when drawn in `font`
     style_name: str
     seed: int
     candidates: int
@@ -250,6 +291,7 @@ class Ambigram:
     stroke: float = 0.0  # the word's common stroke width, px
     style_scan: list[tuple[int, str, float]] = field(default_factory=list)  # style auto:
     # (style, name, weakest cell at noise code 0), best first; empty when the style was given
+    font: str | None = None  # the font file drawn in (make --font), else None
 
     @property
     def drawn(self) -> tuple[str, str]:
@@ -347,7 +389,8 @@ class Ambigram:
         if self.weak:
             cells = ", ".join(f"{s.cell + 1} ({s.upright} / {s.turned}, {s.legibility:.2f})"
                               for s in self.weak)
-            other = ("--style N (another font)" if not self.style_scan else
+            other = ("another --font, or none (the model's own styles)" if self.font else
+                     "--style N (another font)" if not self.style_scan else
                      f"--style {self.style_scan[1][0]} (the runner-up)"
                      if len(self.style_scan) > 1 else "--style N")
             lines.append(f"weak letter{'s' if len(self.weak) > 1 else ''} (legibility under "
@@ -363,7 +406,8 @@ class Ambigram:
 
     def sheet_png(self) -> bytes:
         """Contact sheet of every cell's alternatives, upright and turned; see output.sheet_png."""
-        delivered = [np.stack([vectorize.round_trip(g, threshold=compose.INK, **TRACE)
+        settings = trace_settings(self.glyphs.shape[-1])
+        delivered = [np.stack([vectorize.round_trip(g, threshold=compose.INK, **settings)
                                for g in alts]) for alts in self.alternatives]
         return output.sheet_png(delivered, self.alternative_scores, self.alternative_pairs,
                                 self.picks, self.symmetry)
@@ -371,7 +415,8 @@ class Ambigram:
     def report(self) -> dict[str, Any]:
         """Everything about the result as plain JSON-able data."""
         return {"word1": self.word1, "word2": self.word2, "symmetry": self.symmetry,
-                "style": self.style, "style_name": self.style_name, "seed": self.seed,
+                "style": self.style, "style_name": self.style_name, "font": self.font,
+                "seed": self.seed,
                 "candidates": self.candidates, "case": self.case, "drawn": list(self.drawn),
                 "style_scan": [{"style": st, "name": name, "weakest": round(v, 4)}
                                for st, name, v in self.style_scan],
@@ -432,6 +477,50 @@ def cell_options(pairs: list[tuple[str, str]], case: str, chars: str
     return out
 
 
+def font_options(options: list[list[tuple[str, str]]], font: FontStyle
+                 ) -> list[list[tuple[str, str]]]:
+    """`options` (cell_options) less those using a character `font` cannot draw. The typed
+    option (each cell's first: as typed, or as --case upper/lower folds it) must remain: a
+    letter the word needs that the font lacks is a UsageError naming the font and the letters."""
+    font.lacking("".join(c for opts in options for c in opts[0]))
+    return [[o for o in opts if not any(c in font.missing for c in o)] for opts in options]
+
+
+def with_font(model: Model, font: FontStyle) -> Model:
+    """`model` with `font` as one more style, the last of its bank (the model is not changed)."""
+    glyphs = font.glyphs.to(model.style_glyphs.dtype)[None]
+    if glyphs.shape[1:] != model.style_glyphs.shape[1:]:
+        raise UsageError(f"the style from {font.spec} was built for another model "
+                         f"({tuple(glyphs.shape[1:])} glyphs, not "
+                         f"{tuple(model.style_glyphs.shape[1:])})")
+    refs = model.refiner_glyphs
+    if refs is not None:
+        refs = torch.cat([refs, shrink(font.source.to(refs.dtype), refs.shape[-1])[None]])
+    return replace(model, style_glyphs=torch.cat([model.style_glyphs, glyphs]),
+                   style_names=[*model.style_names, font.name], refiner_glyphs=refs)
+
+
+def refine(model: Model, glyphs: np.ndarray, pairs: list[tuple[str, str]],
+           style: int | list[int], symmetry: str) -> np.ndarray:
+    """First-stage glyphs (R, S, S) of cells (upright, turned) redrawn by the model's refiner
+    at its size (R, 64, 64), in the style's (or each row's style's) 64 px references;
+    unchanged without a refiner."""
+    if model.refiner is None or model.refiner_glyphs is None or not len(glyphs):
+        return glyphs
+    a = torch.tensor([model.chars.index(p[0]) for p in pairs])
+    b = torch.tensor([model.chars.index(p[1]) for p in pairs])
+    st = torch.tensor(style).expand(len(a))
+    sym = torch.full_like(a, SYMMETRIES.index(symmetry))
+    x = torch.from_numpy(np.ascontiguousarray(glyphs, np.float32))[:, None]
+    refs, outs = model.refiner_glyphs, []
+    with torch.inference_mode():
+        for i in range(0, len(a), _BATCH):
+            j = slice(i, i + _BATCH)
+            outs.append(model.refiner(x[j], refs[st[j], a[j]],
+                                      transform(refs[st[j], b[j]], symmetry), a[j], b[j], sym[j]))
+    return torch.cat(outs)[:, 0].clamp(0, 1).numpy()
+
+
 def _read(model: Model, rows: list[tuple[str, str, int, int]], z: torch.Tensor, symmetry: str
           ) -> tuple[torch.Tensor, np.ndarray]:
     """Draw and read rows (upright char, turned char, style, code index): glyphs (R, S, S) and
@@ -459,7 +548,7 @@ def _per_option(objective: np.ndarray, option: np.ndarray, n_options: int) -> np
 
 
 def best_choice(best: np.ndarray, choices: list[list[int]]) -> tuple[int, float]:
-    """The case choice (compose.case_choices) whose weakest cell reads best, and that value;
+    """The case choice (symmetry.case_choices) whose weakest cell reads best, and that value;
     `best` (n, O) is per cell and option. Ties go to the first (the typed case)."""
     weakest = [min(best[i].max() if o < 0 else best[i, o] for i, o in enumerate(ch))
                for ch in choices]
@@ -589,7 +678,8 @@ def _rank(cands: np.ndarray, local: np.ndarray, first: int) -> list[int]:
 def make_ambigram(word1: str, word2: str | None = None, *, symmetry: str = "rotate",
                   seed: int = 0, candidates: int = DEFAULT_CANDIDATES, style: int | str = "auto",
                   case: str = "auto", pick: str | list[int] | tuple[int, ...] | None = None,
-                  weights: str | os.PathLike[str] | Model | None = None) -> Ambigram:
+                  weights: str | os.PathLike[str] | Model | None = None, refined: bool = True,
+                  font: str | os.PathLike[str] | FontStyle | None = None) -> Ambigram:
     """An ambigram reading `word1` as it is and `word2` (default: word1) after `symmetry`.
 
     symmetry: "rotate" (180 degrees), "mirror" (left-right) or "flip" (upside down).
@@ -600,16 +690,26 @@ def make_ambigram(word1: str, word2: str | None = None, *, symmetry: str = "rota
     in whichever case combination reads best), "keep", "upper" or "lower"; the typed case wins
     unless another reads CASE_MARGIN better. pick: one alternative index per cell (0 = the
     automatic choice; see Ambigram.sheet_png). weights: a model file or loaded Model (default:
-    the shipped weights).
+    the shipped weights). font: draw in this font file instead of the bank's styles ('PATH' or
+    'PATH#N' for face N of a collection; or a styles.FontStyle), with style "auto" only; case
+    options the font cannot draw are dropped. refined: redraw the chosen glyphs (and their
+    alternatives) at 64 px with the model's refiner, when it has one (scores are the first
+    stage's).
 
     Raises UsageError for bad input and DataError for a missing or broken model file.
     """
     w1, w2, picks = check_request(word1, word2, symmetry=symmetry, candidates=candidates,
-                                  seed=seed, style=style, case=case, pick=pick)
+                                  seed=seed, style=style, case=case, pick=pick, font=font)
     model = weights if isinstance(weights, Model) else load_model(weights)
     check_words(w1, w2, model.chars)
     chosen_style = resolve_style(parse_style(style), model.style_names)
     options = cell_options(pair_cells(w1, w2, symmetry), case, model.chars)
+    if font is not None:
+        if not isinstance(font, FontStyle):
+            font = font_style(font, model.chars, model.config.image_size)
+        options = font_options(options, font)
+        model = with_font(model, font)
+        chosen_style = len(model.style_names) - 1
     choices = case_choices(options, case)
     with torch.inference_mode():
         scan: list[tuple[int, str, float]] = []
@@ -651,6 +751,11 @@ def make_ambigram(word1: str, word2: str | None = None, *, symmetry: str = "rota
                                  f"(0 to {len(keep) - 1})")
     picks = picks or (0,) * len(options)
     final = [keep[pk] for keep, pk in zip(ranked, picks, strict=True)]
+    if refined and model.refiner is not None:  # every alternative, in one batch
+        cut = np.cumsum([len(a) for a in alternatives])[:-1]
+        alternatives = np.split(refine(model, np.concatenate(alternatives),
+                                       [p for ps in alt_pairs for p in ps], chosen_style,
+                                       symmetry), cut)
 
     scores = []
     for i, (k, pk) in enumerate(zip(final, picks, strict=True)):
@@ -661,13 +766,16 @@ def make_ambigram(word1: str, word2: str | None = None, *, symmetry: str = "rota
             p_turned=float(p_turn[i, k]), legibility=float(legible[i, k]),
             stroke=float(stroke[i, k]), style=float(agreement[k]), score=float(local[k]),
             pick=pk, alternatives=len(ranked[i]), typed_case=bool(cands.option[i, k] == 0)))
-    return Ambigram(word1=w1, word2=w2, symmetry=symmetry, style=chosen_style,
+    return Ambigram(word1=w1, word2=w2, symmetry=symmetry,
+                    style=None if font is not None else chosen_style,
                     style_name=model.style_names[chosen_style], seed=seed,
-                    candidates=candidates, case=compose.check_case(case),
+                    candidates=candidates, case=check_case(case),
                     pairs=[(s.upright, s.turned) for s in scores],
-                    glyphs=cands.glyphs[np.arange(len(options)), final], scores=scores,
+                    glyphs=np.stack([a[pk] for a, pk in zip(alternatives, picks, strict=True)]),
+                    scores=scores,
                     alternatives=alternatives, alternative_scores=alt_scores,
-                    alternative_pairs=alt_pairs, stroke=word_stroke, style_scan=scan)
+                    alternative_pairs=alt_pairs, stroke=word_stroke, style_scan=scan,
+                    font=font.spec if isinstance(font, FontStyle) else None)
 
 
 __all__ = ["Ambigram", "GlyphScore", "Model", "load_model", "make_ambigram"]

@@ -187,6 +187,9 @@ def make_cmd(
     style: Annotated[str, typer.Option(
         help="auto (the best of the bank's first 4 fonts for this word), a style number or "
              "name (ambictl styles lists them).")] = "auto",
+    font: Annotated[str | None, typer.Option(
+        metavar="PATH", help="Draw in this font file instead (.ttf .otf .ttc .woff .woff2; "
+        "PATH#N: face N of a collection).")] = None,
     case: Annotated[str, typer.Option(
         help="auto (= word: each reading in one case, the one that reads best, as typed "
              "unless another reads clearly better), cell (each letter chooses), keep, upper "
@@ -213,7 +216,7 @@ def make_cmd(
 
     # Everything that can be checked without the model fails here, before torch is imported.
     w1, w2, _ = compose.check_request(word1, word2, symmetry=symmetry, candidates=candidates,
-                                      seed=seed, style=style, case=case, pick=pick)
+                                      seed=seed, style=style, case=case, pick=pick, font=font)
     output.check_height(height)
     output.parse_color(color, "--color", allow_none=False)
     output.parse_color(background, "--background", allow_none=True)
@@ -228,11 +231,19 @@ def make_cmd(
         raise UsageError(f"no model file at {weights}")
     if sheet is not None:
         _check_png(sheet, "the contact sheet")
+    if font is not None:  # fontTools only: a bad font fails before torch is imported
+        from .styles import check_font
+        from .symmetry import case_options, pair_cells
+
+        typed = "".join("".join(case_options(a, b, case)[0]) for a, b in pair_cells(w1, w2,
+                                                                                   symmetry))
+        # A character no model draws (é) is left to the model's own, clearer, message.
+        check_font(font, "".join(c for c in typed if c.isascii() and c.isalnum()))
 
     from .ambigram import make_ambigram
 
     amb = make_ambigram(w1, w2, symmetry=symmetry, seed=seed, candidates=candidates,
-                        style=style, case=case, pick=pick, weights=weights)
+                        style=style, case=case, pick=pick, weights=weights, font=font)
     look = {"color": color, "background": background, "height": height}
     if out == "-":
         sys.stdout.write(amb.to_svg(**look))
@@ -250,7 +261,9 @@ def make_cmd(
         err.print(_score_table(amb))
         wrote = [str(p) for p in (out if out != "-" else "stdout", sheet) if p is not None]
         err.print(f"[green]made[/] {escape(amb.title)}: legibility {amb.legibility:.2f} (weakest "
-                  f"letter), style {amb.style} {escape(amb.style_name)}"
+                  f"letter), "
+                  + (f"font {escape(amb.style_name)} ({escape(amb.font)})" if amb.font
+                     else f"style {amb.style} {escape(amb.style_name)}")
                   + (f"; wrote {escape(', '.join(wrote))}" if wrote else ""), soft_wrap=True)
         for line in amb.advice():
             err.print(escape(line), soft_wrap=True)
@@ -362,10 +375,11 @@ def train_cmd(
     out: Annotated[Path, typer.Option("-o", "--out", help="Run folder: checkpoint, samples, "
                                       "metrics, weights.pt.")],
     what: Annotated[str, typer.Option(
-        help="'generator' (recognisers, then the GAN) or 'classifier' (recognisers only).")
-    ] = "generator",
+        help="'generator' (recognisers, then the GAN, then the 64 px refiner), 'classifier' "
+             "(recognisers only) or 'refiner' (only the 64 px refiner, on --weights \\[default: "
+             "the shipped model]).")] = "generator",
     steps: Annotated[int | None, typer.Option(help="Generator steps \\[default: 8000; "
-                                              "300 with --words].")] = None,
+                                              "300 with --words; refiner: 1500].")] = None,
     batch_size: Annotated[int | None, typer.Option(help="Batch size \\[default: 32].")] = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda or mps.")] = "auto",
@@ -388,17 +402,26 @@ def train_cmd(
 
     from . import atomic, training
     from . import weights as wfile
+    from .symmetry import check_symmetry, pair_cells
 
-    if what not in ("generator", "classifier"):
-        raise UsageError(f"unknown --what {what!r}; choose generator or classifier")
+    if what not in ("generator", "classifier", "refiner"):
+        raise UsageError(f"unknown --what {what!r}; choose generator, classifier or refiner")
     cfg = training.TrainConfig.quick() if quick else training.TrainConfig()
     init = str(weights) if weights else None
     if words:
-        cfg.pairs = training.word_pairs(words[0], words[1], symmetry)
+        check_symmetry(symmetry)
+        if not words[0] or len(words[0]) != len(words[1]):
+            raise UsageError("--words needs two non-empty words of the same length")
+        cfg.pairs = sorted({(a, b, symmetry) for a, b in pair_cells(*words, symmetry)})
         init = init or str(wfile.default_path())
         # A gentle fine-tune: fewer steps, half the learning rates (see PairSampler on focus).
         cfg = replace(cfg, steps=300, sample_every=50, checkpoint_every=100,
                       lr_g=cfg.lr_g / 2, lr_d=cfg.lr_d / 2)
+    if what == "refiner":  # --steps and --batch-size are the refiner's
+        init = init or str(wfile.default_path())
+        cfg.refine = {**cfg.refine, **{k: v for k, v in (("steps", steps),
+                                                         ("batch_size", batch_size)) if v}}
+        steps = batch_size = None
     cfg = replace(cfg, seed=seed, **{k: v for k, v in (("steps", steps),
                                                         ("batch_size", batch_size)) if v})
     if cfg.steps < 1 or cfg.batch_size < 2:

@@ -1,15 +1,8 @@
 """From two words to a row of glyph cells, and from glyph bitmaps to one symmetric picture.
 
 Pure functions over strings and numpy arrays (no torch), so input checks and layout are cheap to
-run and to test.
-
-Pairing. Cell i of the picture is drawn by the generator for a pair (a, b): it reads `a` as it
-is and `b` once the symmetry is applied to that cell alone. Applying the symmetry to the whole
-picture also moves the cells, hence the pairs:
-
-- rotate (180 degrees) and mirror (left-right): cell i lands at n-1-i, so it pairs
-  word1[i] with word2[n-1-i];
-- flip (top-bottom): cells stay in place, so cell i pairs word1[i] with word2[i].
+run and to test. Which letters share a cell (the pairing), the symmetries themselves and the case
+classes live in ambictl.symmetry.
 
 Layout. Every glyph sits in an S x S cell of the model's frame, whose centre line is shared by all
 characters. Cells are spaced by a fixed gap between the ink of neighbours and the picture gets the
@@ -31,8 +24,8 @@ import numpy as np
 
 from . import atomic
 from .errors import UsageError
+from .symmetry import check_case, check_symmetry
 
-SYMMETRIES = ("rotate", "mirror", "flip")  # same order as ambictl.models.SYMMETRIES (no torch)
 MAX_LENGTH = 64  # letters per word: a longer word is refused (a 64-letter row is already ~2000 px)
 INK = 0.5  # a pixel is ink above this
 EXTENT_INK = 0.1  # faint halo that still counts when measuring a glyph's width for spacing
@@ -72,14 +65,6 @@ def describe_charset(chars: str) -> str:
     return " ".join(parts)
 
 
-def check_symmetry(symmetry: object) -> str:
-    if symmetry not in SYMMETRIES:
-        shown = describe_char(symmetry) if isinstance(symmetry, str) and len(symmetry) == 1 \
-            else repr(symmetry)[:40]
-        raise UsageError(f"unknown symmetry {shown}: choose one of {', '.join(SYMMETRIES)}")
-    return str(symmetry)
-
-
 def check_words(word1: object, word2: object = None, chars: str | None = None) -> tuple[str, str]:
     """Validate the two readings; word2 defaults to word1 (a word that reads the same turned).
 
@@ -109,80 +94,6 @@ def check_words(word1: object, word2: object = None, chars: str | None = None) -
         raise UsageError(f"the words have different lengths ({len(w1)} and {len(w2)} "
                          "characters); only words of equal length are supported for now")
     return w1, w2
-
-
-def pair_cells(word1: str, word2: str, symmetry: str) -> list[tuple[str, str]]:
-    """(upright character, character read after the symmetry) of each cell, left to right."""
-    check_symmetry(symmetry)
-    n = len(word1)
-    if len(word2) != n:
-        raise UsageError("the words have different lengths")
-    if symmetry == "flip":
-        return list(zip(word1, word2, strict=True))
-    return [(word1[i], word2[n - 1 - i]) for i in range(n)]
-
-
-CASES = ("auto", "word", "cell", "keep", "upper", "lower")
-AUTO_CASE = "word"  # what "auto" means: measured best (README, "Case")
-
-
-def check_case(case: object) -> str:
-    if case not in CASES:
-        raise UsageError(f"unknown case {str(case)[:40]!r}: choose one of {', '.join(CASES)}")
-    return AUTO_CASE if case == "auto" else str(case)
-
-
-def case_options(upright: str, turned: str, case: str) -> list[tuple[str, str]]:
-    """The (upright, turned) characters a cell may be drawn as, the typed ones first.
-
-    `keep` draws what was typed; `upper` / `lower` both letters in that case; `cell` and
-    `word` any of the four combinations (a/b, A/B, a/B, A/b): a pair that will not fuse in one
-    case often does in another. Digits have one case.
-    """
-    case = check_case(case)
-    if case == "keep":
-        return [(upright, turned)]
-    if case in ("upper", "lower"):
-        fold = str.upper if case == "upper" else str.lower
-        return [(fold(upright), fold(turned))]
-    out = [(upright, turned)]
-    for a in dict.fromkeys((upright.lower(), upright.upper())):
-        for b in dict.fromkeys((turned.lower(), turned.upper())):
-            if (a, b) not in out:
-                out.append((a, b))
-    return out
-
-
-def case_choices(options: list[list[tuple[str, str]]], case: str) -> list[list[int]]:
-    """Which options each cell may take together: a list of choices, each one option index
-    per cell, or -1 for "any of the cell's options".
-
-    `word`: each reading keeps one case throughout (as typed, all lower or all upper, chosen
-    for each reading: dear / READ), because readers, and OCR far more, stumble over a word
-    whose case changes letter by letter. Every other mode: one choice, any option per cell.
-    """
-    if check_case(case) != "word":
-        return [[-1] * len(options)]
-    choices = [[0] * len(options)]
-    for up in (str.lower, str.upper):
-        for turned in (str.lower, str.upper):
-            wanted = [(up(opts[0][0]), turned(opts[0][1])) for opts in options]
-            if all(w in opts for w, opts in zip(wanted, options, strict=True)):
-                pick = [opts.index(w) for w, opts in zip(wanted, options, strict=True)]
-                if pick not in choices:
-                    choices.append(pick)
-    return choices
-
-
-def case_class(ch: str) -> str:
-    """Which characters a glyph meant as `ch` competes with when it is scored for legibility."""
-    if ch.islower():
-        return "lower"
-    if ch.isupper():
-        return "upper"
-    if ch.isdigit():
-        return "digit"
-    return "other"
 
 
 # --- request checks (everything make_ambigram takes, checked before any model work) ---
@@ -266,33 +177,22 @@ def resolve_style(style: int | str, names: list[str]) -> int | str:
 def check_request(word1: object, word2: object = None, *, symmetry: object = "rotate",
                   candidates: object = DEFAULT_CANDIDATES, seed: object = 0,
                   style: object = "auto", case: object = "auto", pick: object = None,
-                  chars: str | None = None) -> tuple[str, str, tuple[int, ...] | None]:
+                  chars: str | None = None, font: object = None
+                  ) -> tuple[str, str, tuple[int, ...] | None]:
     """Validate everything make_ambigram takes that does not need the model (and the
-    characters too when `chars` is given). Cheap: no torch work."""
+    characters too when `chars` is given). Cheap: no torch work. A font (make --font) is the
+    style, so it comes with style "auto" only; the file itself is checked by styles.open_font."""
     check_symmetry(symmetry)
     _check_int(candidates, "candidates", 1, MAX_CANDIDATES)
     _check_int(seed, "seed", 0, 2**63 - 1)
-    parse_style(style)
+    if parse_style(style) != "auto" and font is not None:
+        raise UsageError("--font and --style both choose the style: give one of them")
     check_case(case)
     w1, w2 = check_words(word1, word2, chars)
     picks = parse_pick(pick)  # type: ignore[arg-type]
     if picks is not None and len(picks) != len(w1):
         raise UsageError(f"--pick has {len(picks)} indices; give one per letter ({len(w1)})")
     return w1, w2, picks
-
-
-# --- symmetric transforms on arrays --------------------------------------------------------
-
-
-def apply_symmetry(img: np.ndarray, symmetry: str) -> np.ndarray:
-    """The symmetry on the last two axes (an involution): how the other reading is seen."""
-    if symmetry == "rotate":
-        return img[..., ::-1, ::-1]
-    if symmetry == "mirror":
-        return img[..., :, ::-1]
-    if symmetry == "flip":
-        return img[..., ::-1, :]
-    raise UsageError(f"unknown symmetry {symmetry!r}")
 
 
 # --- layout --------------------------------------------------------------------------------

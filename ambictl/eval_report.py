@@ -114,7 +114,7 @@ def word_sheet(words: WordResults, scale: float = 0.5) -> bytes | None:
     (the delivered pictures, rendered at 4x the frame, shown at `scale`)."""
     from PIL import Image, ImageDraw
 
-    from .compose import apply_symmetry
+    from .symmetry import apply as apply_symmetry
 
     methods = [m for m, ex in words.examples.items() if ex]
     if not methods:
@@ -180,14 +180,18 @@ def print_report(summary: dict[str, Any], console: Console) -> None:
     results = summary["results"]
     t = Table(title="Ambigramability: share of pairs x styles whose both views the judge reads",
               title_justify="left")
-    for col in ("symmetry", "set", "model", "delivered", "case free", "ranked", "overlay",
-                "upright", "model: as is / turned"):
+    refined = any("refined" in m for r in results.values() for m in r["pairs"].values())
+    for col in ("symmetry", "set", "model", "delivered", "case free", "ranked",
+                *(("refined",) if refined else ()), "overlay", "upright",
+                "model: as is / turned"):
         t.add_column(col, justify="left" if col in ("symmetry", "set") else "right")
     for sym, r in results.items():
         for name, m in r["pairs"].items():
             t.add_row(sym, name, f"[bold]{_pct(m['model']['mean'])}[/]",
                       _pct(m["delivered"]["mean"]), f"[bold]{_pct(m['case']['mean'])}[/]",
                       f"[bold]{_pct(m['ranked']['mean'])}[/]",
+                      *((f"[bold]{_pct(m.get('refined', {}).get('mean'))}[/]",) if refined
+                        else ()),
                       _pct(m["overlay"]["mean"]), _pct(m["upright"]["mean"]),
                       f"{_pct(m['model']['view1'])} / {_pct(m['model']['view2'])}")
     console.print(t)
@@ -213,13 +217,18 @@ def print_report(summary: dict[str, Any], console: Console) -> None:
                       f"{o['edit']:.2f}" if o else "-", str(j["n"]))
     console.print(w)
 
+    n_styles = summary.get("settings", {}).get("styles", 0)
+    chance = f"1/{n_styles} = {_pct(1 / n_styles)}" if n_styles > 1 else "-"
     s = Table(title="Style quality (FID-like on judge features: lower = closer to real glyphs; "
-                    "diversity across styles, real fonts = 1.0)", title_justify="left")
-    for col in ("symmetry", "method", "FID-like", "diversity"):
+                    "diversity across styles, real fonts = 1.0; own font: share of glyphs "
+                    "nearer their own style's font than any other style's in judge features, "
+                    f"chance {chance})", title_justify="left")
+    for col in ("symmetry", "method", "FID-like", "diversity", "own font"):
         s.add_column(col, justify="left" if col in ("symmetry", "method") else "right")
     for sym, r in results.items():
         for method, q in r["style"].items():
-            s.add_row(sym, method, f"{q['fid']:.2f}", f"{q['diversity']:.2f}")
+            s.add_row(sym, method, f"{q['fid']:.2f}", f"{q['diversity']:.2f}",
+                      _pct(q.get("own_font")))
     console.print(s)
     acc = summary.get("judge", {}).get("metrics", {}).get("clean_accuracy_unseen_fonts", {})
     if acc:

@@ -1,7 +1,7 @@
 """Word pairs for `ambictl eval`: the list, how each method draws a pair, and how it is read.
 
 A word pair (w1, w2) of equal length is drawn exactly as `ambictl make` draws it (cells paired by
-compose.pair_cells, laid out by compose.layout, traced as make traces), once per entry of
+symmetry.pair_cells, laid out by compose.layout, traced as make traces), once per entry of
 WORD_METHODS (make's options: its defaults, and the case kept as typed), beside the baselines
 (real-font glyphs laid out and traced the same way). What is read is what is delivered: each
 cell's outline rasterised back at the frame's size (the judge) and the whole picture rendered
@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 from .errors import UsageError
-from .models import transform
+from .symmetry import transform
 
 if TYPE_CHECKING:
     from .ambigram import Model
@@ -44,6 +44,8 @@ WORD_METHODS: dict[str, dict[str, Any]] = {
     "case auto": {"case": "auto", "style": 0},
     "keep": {"case": "keep", "style": 0},
 }
+NO_REFINER = {"auto, 32 px": {"case": "auto", "style": "auto", "refined": False}}  # beside
+# "auto" for a model with a refiner: the same words without the second stage
 BASELINES = ("overlay", "upright")  # eval's baselines in style 0, laid out as `make` lays out
 
 
@@ -203,6 +205,12 @@ class Drawn:
     picture: np.ndarray  # the whole picture rendered from the outlines at OCR_SCALE x
 
 
+def word_methods(model: Model) -> dict[str, dict[str, Any]]:
+    """The `make` settings words are drawn with: WORD_METHODS, and NO_REFINER when the model
+    has a refiner (so one run measures what the second stage adds)."""
+    return {**WORD_METHODS, **NO_REFINER} if model.refiner is not None else WORD_METHODS
+
+
 def draw_make(model: Model, pair: WordPair, symmetry: str, seed: int, options: dict[str, Any]
               ) -> Drawn:
     """The word pair exactly as `ambictl make` draws and delivers it with these options."""
@@ -210,7 +218,8 @@ def draw_make(model: Model, pair: WordPair, symmetry: str, seed: int, options: d
 
     amb = make_ambigram(pair.first, pair.second, symmetry=symmetry, seed=seed, weights=model,
                         **options)
-    cells, picture = amb.delivered(OCR_SCALE)
+    # The same picture size for 32 px and refined 64 px cells: Tesseract reads like with like.
+    cells, picture = amb.delivered(OCR_SCALE * model.config.image_size / amb.layout.size)
     return Drawn(amb.style, amb.drawn, cells, picture)
 
 
@@ -218,7 +227,8 @@ def draw_baseline(draw: Draw, method: str, pair: WordPair, style: int = 0) -> Dr
     """A baseline's glyphs for the pair's cells, laid out, traced and delivered as `make`
     delivers its own."""
     from .ambigram import delivered, trace_glyphs
-    from .compose import layout, pair_cells
+    from .compose import layout
+    from .symmetry import pair_cells
 
     cells = pair_cells(pair.first, pair.second, draw.symmetry)
     a = torch.tensor(draw.bank.index("".join(x for x, _ in cells)))
@@ -236,7 +246,7 @@ def evaluate_words(model: Model, draw: Draw, judge: Judge, pairs: list[WordPair]
     """Draw every pair by every method as it is delivered; the judge reads each cell of both
     views, Tesseract (when given) the whole picture of both views."""
     from . import ocr
-    from .compose import apply_symmetry
+    from .symmetry import apply as apply_symmetry
 
     sym = draw.symmetry
     methods = WORD_METHODS if methods is None else methods

@@ -14,7 +14,8 @@ For each symmetry it measures, with the held-out judge (see judge.py) and option
    by cell by the judge and whole by Tesseract when present (eval_words.py);
 3. style quality: a Fréchet distance between the judge's penultimate features of the drawn glyphs
    (both views) and of real glyphs, and the diversity across styles relative to real fonts, so
-   legibility cannot be bought with blobs that only a network reads.
+   legibility cannot be bought with blobs that only a network reads; and the own-font share
+   (`own_font`): how often a glyph is nearer its own style's font than any other style's.
 
 Everything is deterministic for a seed: styles are the first N of the model's style bank (the
 most legible training fonts, one per family), and each style gets one seeded noise code z, shared
@@ -40,19 +41,16 @@ import numpy as np
 import torch
 
 from . import baselines, vectorize
-from .ambigram import TRACE, Model
+from .ambigram import Model, trace_settings
 from .errors import UsageError
 from .judge import Judge
-from .models import (
-    SYMMETRIES,
-    Generator,
-    ModelConfig,
-    case_groups,
-    ensemble_probability,
-    transform,
-)
+from .models import ModelConfig
+from .readers import ensemble_probability
+from .refine import shrink
+from .symmetry import SYMMETRIES, case_groups, transform
 
 METHODS = ("model", "delivered", "case", "ranked", "overlay", "upright")
+REFINED = "refined"  # a model with a refiner: its glyphs redrawn at 64 px, as delivered
 RANKED_CANDIDATES = 4  # "ranked": the best of this many noise codes, chosen as `make` chooses
 NAMED_SETS = {"lower": string.ascii_lowercase, "upper": string.ascii_uppercase,
               "digits": string.digits}
@@ -69,7 +67,7 @@ EXTREMES = 10  # hardest and easiest pairs listed
 class ModelBank:
     """A generator with its style bank: glyphs[s, c] = character c drawn in style (font) s."""
 
-    G: Generator
+    G: torch.nn.Module  # models.build_generator's, as make loads it
     cfg: ModelConfig
     glyphs: torch.Tensor  # (n_styles, n_chars, 1, S, S) float, ink = 1
     names: list[str]
@@ -123,6 +121,9 @@ class Draw:
             return delivered(self("model", a, b, s), torch.get_num_threads())
         if method == "case":
             return delivered(self._case_free(a, b, s), torch.get_num_threads())
+        if method == "refined":  # read at the first stage's size, as the judge reads all
+            return shrink(delivered(self._refined(a, b, s), torch.get_num_threads()),
+                          self.bank.cfg.image_size)
         out = []
         dev = self.bank.glyphs.device
         for aa, bb, ss in zip(a.split(self.batch), b.split(self.batch), s.split(self.batch),
@@ -158,6 +159,17 @@ class Draw:
         out = best_case(self.bank.model, cells, self.symmetry, s.tolist(), self.z.cpu())
         return torch.from_numpy(out)[:, None].to(self.bank.glyphs.device)
 
+    def _refined(self, a: torch.Tensor, b: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
+        """The model's glyphs redrawn at 64 px by its refiner, as `make` redraws them."""
+        from .ambigram import refine
+
+        assert self.bank.model is not None
+        chars = self.bank.cfg.chars
+        cells = [(chars[x], chars[y]) for x, y in zip(a.tolist(), b.tolist(), strict=True)]
+        out = refine(self.bank.model, self("model", a, b, s)[:, 0].cpu().numpy(), cells,
+                     s.tolist(), self.symmetry)
+        return torch.from_numpy(out)[:, None].to(self.bank.glyphs.device)
+
     def _best_candidate(self, first: torch.Tensor, ga: torch.Tensor, gtb: torch.Tensor,
                         a: torch.Tensor, b: torch.Tensor, sym: torch.Tensor) -> torch.Tensor:
         """What `make` does per cell: K noise codes, keep the one the model's own recognisers
@@ -183,7 +195,7 @@ def delivered(glyphs: torch.Tensor, workers: int = 1) -> torch.Tensor:
     is what a reader of the SVG or PNG sees. Tracing (NumPy, one core; see benchmarks/bench.py) is
     spread over `workers` processes for large batches; the result does not depend on them."""
     images = list(glyphs.clamp(0, 1).cpu().numpy()[:, 0])
-    trip = partial(vectorize.round_trip, **TRACE)
+    trip = partial(vectorize.round_trip, **trace_settings(glyphs.shape[-1]))
     if workers > 1 and len(images) >= 64 * workers:
         # spawn, not fork: a forked child of a process running torch's thread pool can hang.
         # Workers ignore Ctrl-C (the parent reports it, once); pending work is dropped on exit.
@@ -198,6 +210,12 @@ def delivered(glyphs: torch.Tensor, workers: int = 1) -> torch.Tensor:
         back = [trip(g) for g in images]
     return torch.from_numpy(np.stack(back)[:, None]).float().to(glyphs.device) if back \
         else glyphs
+
+
+def eval_methods(bank: ModelBank) -> tuple[str, ...]:
+    """The pair methods a model is measured by: METHODS, and REFINED when it has a refiner."""
+    has = bank.model is not None and bank.model.refiner is not None
+    return (*METHODS, REFINED) if has else METHODS
 
 
 def style_codes(bank: ModelBank, seed: int) -> torch.Tensor:
@@ -339,9 +357,26 @@ class RealFeatures:
         return torch.stack([self.by_char[c] for c in chars])  # (chars, styles, D)
 
 
+def own_font(generated: np.ndarray, real: np.ndarray, own: np.ndarray) -> np.ndarray:
+    """Whether each generated glyph is nearer its own font than any other: (N,) bool.
+
+    generated (N, V, D): judge features of each glyph's V views (as it is; with the symmetry
+    applied); real (N, K, V, D): each view's letter (a; b) as each of K fonts draws it; own
+    (N,): the glyph's own font among the K. Distance to a font: the Euclidean feature distance
+    averaged over the views; a glyph counts only when its own font is strictly the nearest, so
+    the share of hits is 1/K by chance."""
+    generated, real = np.asarray(generated, np.float64), np.asarray(real, np.float64)
+    d = np.linalg.norm(generated[:, None] - real, axis=-1).mean(-1)  # (N, K)
+    rows = np.arange(len(d))
+    others = d.copy()
+    others[rows, own] = np.inf
+    return d[rows, own] < others.min(1)
+
+
 def style_quality(results: list[PairResult], real: RealFeatures) -> dict[str, float]:
-    """FID-like realism (lower is better; 0 = real glyphs) and diversity across styles relative
-    to the real fonts' (1.0 = as varied as real fonts; near 0 = one shape for every style)."""
+    """FID-like realism (lower is better; 0 = real glyphs), diversity across styles relative
+    to the real fonts' (1.0 = as varied as real fonts; near 0 = one shape for every style),
+    and the own-font share (`own_font`; chance `own_font_chance` = 1 / styles)."""
     gen = torch.cat([r.features.flatten(0, 3) for r in results]).numpy()
     chars = "".join(dict.fromkeys("".join(r.chars for r in results)))
     ref = real.stack(chars)
@@ -349,7 +384,15 @@ def style_quality(results: list[PairResult], real: RealFeatures) -> dict[str, fl
     gen_spread = float(np.mean([r.style_spread for r in results]))
     real_spread = spread(torch.stack([real.pixels[c] for c in chars]))
     diversity = float(gen_spread / real_spread) if real_spread > 0 else float("nan")
-    return {"fid": round(fid, 3), "diversity": round(diversity, 4)}
+    k = ref.shape[1]
+    hits = [own_font(r.features[i].flatten(0, 1).numpy(),  # row a: (b, style) x views
+                     torch.stack([real.by_char[r.chars[i]].expand(len(r.chars), k, -1),
+                                  real.stack(r.chars)], 2).repeat_interleave(k, 0).numpy(),
+                     np.tile(np.arange(k), len(r.chars)))
+            for r in results for i in range(len(r.chars))] if k > 1 else []
+    share = float(np.concatenate(hits).mean()) if hits else float("nan")
+    return {"fid": round(fid, 3), "diversity": round(diversity, 4),
+            "own_font": round(share, 4), "own_font_chance": round(1 / k, 4)}
 
 
 # ----------------------------------------------------------------------------- the run
@@ -418,7 +461,8 @@ def run_eval(cfg: EvalConfig, judge: Judge, bank: ModelBank,
     exe, ocr_note = ocr.availability() if cfg.ocr else (None, "Tesseract OCR off (--no-ocr)")
     notes.append(ocr_note)
 
-    steps = len(cfg.symmetries) * (len(charsets) * len(METHODS) + 1)
+    methods = eval_methods(bank)
+    steps = len(cfg.symmetries) * (len(charsets) * len(methods) + 1)
     done = 0
 
     def tick(what: str) -> None:
@@ -435,7 +479,7 @@ def run_eval(cfg: EvalConfig, judge: Judge, bank: ModelBank,
         per_set: dict[str, dict[str, PairResult]] = {}
         for name, chars in charsets.items():
             per_set[name] = {}
-            for method in METHODS:
+            for method in methods:
                 per_set[name][method] = evaluate_pairs(draw, judge, chars, styles, method)
                 tick(f"{sym} {name} {method}")
         pair_results[sym] = per_set
@@ -445,7 +489,7 @@ def run_eval(cfg: EvalConfig, judge: Judge, bank: ModelBank,
                 progress(f"{sym} words {i}/{n}", (done + i / n) / steps)
 
         words = eval_words.evaluate_words(bank.model, draw, judge, usable, exe, cfg.seed,
-                                          progress=drawn)
+                                          eval_words.word_methods(bank.model), progress=drawn)
         word_results[sym] = words
         tick(f"{sym} words")
         summary[sym] = {
@@ -453,14 +497,15 @@ def run_eval(cfg: EvalConfig, judge: Judge, bank: ModelBank,
                       for name, res in per_set.items()},
             "words": words.summary(),
             "style": {m: style_quality([per_set[n][m] for n in per_set], real)
-                      for m in METHODS},
+                      for m in methods},
         }
     out = {
         "model": {"weights": bank.meta.get("path"), "chars": bank.cfg.chars,
                   "styles": bank.names[:n_styles], "steps": bank.meta.get("steps")},
         "judge": {"weights": judge.meta.get("path"), "metrics": judge.metrics},
         "settings": {"symmetries": list(cfg.symmetries), "charsets": charsets,
-                     "styles": n_styles, "word_methods": eval_words.WORD_METHODS,
+                     "styles": n_styles,
+                     "word_methods": eval_words.word_methods(bank.model),
                      "word_pairs": len(usable), "seed": cfg.seed, "quick": cfg.quick,
                      "ocr": exe is not None, "judge_reads_among": "the evaluated set"},
         "results": summary,
@@ -474,8 +519,8 @@ def evaluate(cfg: EvalConfig, weights_path: str | Path | None = None,
              judge_path: str | Path | None = None, device: str = "cpu",
              progress: Callable[[str, float], None] | None = None) -> EvalResult:
     """Load the model and the judge (defaults: the shipped weights) and run the evaluation."""
+    from .device import pick_device
     from .judge import load_judge
-    from .training import pick_device
 
     dev = pick_device(device)
     judge = load_judge(judge_path).to(dev)

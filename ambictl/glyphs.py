@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from .dataset import GlyphSet
-from .models import SYMMETRIES
+from .symmetry import SYMMETRIES
 
 # Relative frequency of letters in English text: pairs that real words need come up more often.
 _EN_FREQ = dict(zip("etaoinshrdlcumwfgypbvkjxqz",

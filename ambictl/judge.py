@@ -29,9 +29,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import atomic, augment, weights
+from .device import pick_device
 from .errors import DataError
 from .glyphs import to_model_size
-from .training import fit_classifier, pick_device
+from .readers import fit_classifier
 
 KIND = "judge"  # the weights file kind
 LIGHT_JUDGE = "judge-light.pt"  # the shipped cross-check judge (light augmentation)

@@ -1,6 +1,8 @@
-"""The networks: glyph recognisers, the pair-conditional generator and its discriminator.
+"""The networks: the pair-conditional generator and its discriminator (the recognisers that read
+their glyphs are in ambictl.readers, the symmetries they are conditioned on in ambictl.symmetry).
 
-Images are (B, 1, S, S) float tensors with ink = 1 on 0.
+Images are (B, 1, S, S) float tensors with ink = 1 on 0. Generators are chosen by name
+(`ModelConfig.kind`, `GENERATORS`), and every place that makes one calls `build_generator`.
 
 The generator is a "glyph fusion" U-Net. For a pair (a, b) under a symmetry T it sees the glyph `a`
 and the glyph `b` already transformed (T(b)), both drawn in one real font: that font IS the style,
@@ -19,21 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils import spectral_norm
 
-from .compose import case_class
-
-SYMMETRIES = ("rotate", "mirror", "flip")
-
-
-def transform(x: torch.Tensor, symmetry: torch.Tensor | str) -> torch.Tensor:
-    """Apply each sample's symmetry (an involution, so it is also its own inverse).
-
-    rotate = 180 degrees, mirror = left-right, flip = upside down.
-    """
-    if isinstance(symmetry, str):
-        return {"rotate": lambda t: t.flip(-1, -2), "mirror": lambda t: t.flip(-1),
-                "flip": lambda t: t.flip(-2)}[symmetry](x)
-    sym = symmetry.view(-1, *([1] * (x.dim() - 1)))
-    return torch.where(sym == 0, x.flip(-1, -2), torch.where(sym == 1, x.flip(-1), x.flip(-2)))
+from .symmetry import SYMMETRIES
 
 
 def fast_layout(module: nn.Module) -> nn.Module:
@@ -57,6 +45,7 @@ class ModelConfig:
     emb_dim: int = 32
     d_width: int = 32
     extra: dict = field(default_factory=dict)
+    kind: str = "fusion"  # which generator (GENERATORS); weights from before it are "fusion"
 
     @property
     def n_chars(self) -> int:
@@ -64,94 +53,6 @@ class ModelConfig:
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-# ----------------------------------------------------------------------------- recognisers
-
-
-class Recognizer(nn.Module):
-    """A small CNN in one of three designs, so that the training ensemble does not share one
-    architecture's blind spots (the held-out judge, ambictl.judge, is a design of its own).
-
-    `spec` is the design, optionally with how it was trained: "vgg", or "vgg+warp" for one
-    trained under the strong augmentation (augment.strong).
-    """
-
-    def __init__(self, n_classes: int, spec: str = "vgg", width: int = 32) -> None:
-        super().__init__()
-        self.spec = spec
-        kind, _, trained = spec.partition("+")
-        if trained not in ("", "warp"):
-            raise ValueError(f"unknown recogniser augmentation {trained!r} in {spec!r}")
-        self.augmentation = "strong" if trained == "warp" else "light"  # augment.for_reader's
-        w = width
-        if kind == "vgg":  # 3x3 convs, batch norm, max pooling
-            layers = [self._block(1, w, 3), self._block(w, w, 3), nn.MaxPool2d(2),
-                      self._block(w, 2 * w, 3), self._block(2 * w, 2 * w, 3), nn.MaxPool2d(2),
-                      self._block(2 * w, 4 * w, 3), nn.AdaptiveAvgPool2d(1)]
-        elif kind == "wide":  # 5x5 kernels, strided convs, group norm: a different inductive bias
-            layers = [self._block(1, w, 5, gn=True), self._block(w, 2 * w, 5, stride=2, gn=True),
-                      self._block(2 * w, 3 * w, 3, stride=2, gn=True),
-                      self._block(3 * w, 4 * w, 3, stride=2, gn=True), nn.AdaptiveMaxPool2d(1)]
-        elif kind == "coarse":  # reads a half-resolution image: the shape, not pixel detail
-            layers = [nn.AvgPool2d(2), self._block(1, w, 3), self._block(w, 2 * w, 3),
-                      nn.MaxPool2d(2), self._block(2 * w, 4 * w, 3),
-                      self._block(4 * w, 4 * w, 3), nn.AdaptiveAvgPool2d(1)]
-        else:
-            raise ValueError(f"unknown recogniser design {kind!r} in {spec!r}")
-        self.features = nn.Sequential(*layers, nn.Flatten())
-        self.head = nn.Linear(4 * w, n_classes)
-
-    @staticmethod
-    def _block(cin: int, cout: int, k: int, stride: int = 1, gn: bool = False) -> nn.Sequential:
-        norm = nn.GroupNorm(8, cout) if gn else nn.BatchNorm2d(cout)
-        return nn.Sequential(nn.Conv2d(cin, cout, k, stride, k // 2, bias=False), norm,
-                             nn.ReLU(inplace=True))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        # Centre the input so ink and paper are symmetric around zero.
-        return self.head(self.features(x * 2 - 1))
-
-
-def load_recognizers(entries: list[dict], n_classes: int) -> list[Recognizer]:
-    """Recognisers from their saved form: [{"kind": spec, "state": state_dict}, ...]."""
-    out = []
-    for e in entries:
-        r = Recognizer(n_classes, e["kind"])
-        r.load_state_dict(e["state"])
-        out.append(r.eval())
-    return out
-
-
-def case_groups(chars: str) -> torch.Tensor:
-    """Group number of each character's case class (compose.case_class: lower, upper, ...)."""
-    names = {"lower": 0, "upper": 1, "digit": 2, "other": 3}
-    return torch.tensor([names[case_class(c)] for c in chars])
-
-
-def within_case(logits: torch.Tensor, labels: torch.Tensor, groups: torch.Tensor
-                ) -> torch.Tensor:
-    """Logits with every class outside the label's case group ruled out.
-
-    A reader of a lower-case ambigram chooses among lower-case letters (so does `ambictl eval`):
-    an "o" that a recogniser takes for "O" or "0" is no failure, and the legibility loss should
-    not spend the generator's capacity on telling them apart.
-    """
-    other = groups[None, :] != groups[labels][:, None]
-    return logits.masked_fill(other, torch.finfo(logits.dtype).min / 2)
-
-
-def ensemble_probability(recognizers: list[nn.Module], groups: torch.Tensor, x: torch.Tensor,
-                         labels: torch.Tensor, batch: int = 1024) -> torch.Tensor:
-    """P(label | image) per image, read within the label's case group and averaged over the
-    ensemble: how `make` ranks its candidates (and `eval`'s "ranked" method, the same way)."""
-    total = torch.zeros(len(x), device=x.device)
-    for r in recognizers:
-        parts = [r(x[i:i + batch].contiguous(memory_format=torch.channels_last))
-                 for i in range(0, len(x), batch)]
-        logits = within_case(torch.cat(parts).float(), labels, groups)
-        total += logits.softmax(1).gather(1, labels[:, None])[:, 0]
-    return total / len(recognizers)
 
 
 # ----------------------------------------------------------------------------- generator
@@ -186,24 +87,23 @@ class ConvBlock(nn.Module):
         return x + h if self.skip else h
 
 
-class Generator(nn.Module):
-    """G(glyph a, T(glyph b), a, b, symmetry, z) -> a glyph reading a as it is and b transformed.
+class FiLMUNet(nn.Module):
+    """The three-level U-Net both generator stages share: `in_ch` image channels in, one
+    channel of logits out, the pair (a, b), the symmetry and `extra` more numbers (the noise
+    code) entering every block through FiLM. Subclasses decide what goes in and what the
+    logits are added to."""
 
-    A three-level U-Net: the skips carry the font's strokes through, the 8x8 bottleneck decides
-    which strokes to keep, bend or merge so that both readings survive.
-    """
-
-    def __init__(self, cfg: ModelConfig) -> None:
+    def __init__(self, n_chars: int, in_ch: int, width: int, emb_dim: int, extra: int = 0
+                 ) -> None:
         super().__init__()
-        self.cfg = cfg
-        w, e = cfg.width, cfg.emb_dim
-        self.emb_a = nn.Embedding(cfg.n_chars, e)
-        self.emb_b = nn.Embedding(cfg.n_chars, e)
+        w, e = width, emb_dim
+        self.emb_a = nn.Embedding(n_chars, e)
+        self.emb_b = nn.Embedding(n_chars, e)
         self.emb_sym = nn.Embedding(len(SYMMETRIES), e)
-        cond = 3 * e + cfg.z_dim
-        self.cond = nn.Sequential(nn.Linear(cond, 2 * e), nn.SiLU(), nn.Linear(2 * e, 2 * e))
+        self.cond = nn.Sequential(nn.Linear(3 * e + extra, 2 * e), nn.SiLU(),
+                                  nn.Linear(2 * e, 2 * e))
         c = 2 * e
-        self.inp = nn.Conv2d(2, w, 3, padding=1)
+        self.inp = nn.Conv2d(in_ch, w, 3, padding=1)
         self.enc1 = ConvBlock(w, w, c)
         self.down1 = nn.Conv2d(w, 2 * w, 4, 2, 1)
         self.enc2 = ConvBlock(2 * w, 2 * w, c)
@@ -216,18 +116,45 @@ class Generator(nn.Module):
         self.dec1 = ConvBlock(2 * w, w, c)
         self.out = nn.Conv2d(w, 1, 3, padding=1)
 
-    def forward(self, glyph_a: torch.Tensor, glyph_tb: torch.Tensor, a: torch.Tensor,
-                b: torch.Tensor, sym: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-        c = self.cond(torch.cat([self.emb_a(a), self.emb_b(b), self.emb_sym(sym), z], 1))
-        x = torch.cat([glyph_a, glyph_tb], 1) * 2 - 1
-        h1 = self.enc1(self.inp(x), c)
+    def logits(self, images: torch.Tensor, a: torch.Tensor, b: torch.Tensor, sym: torch.Tensor,
+               *extra: torch.Tensor) -> torch.Tensor:
+        """The U-Net's output for `images` (ink in [0, 1]) under the condition."""
+        c = self.cond(torch.cat([self.emb_a(a), self.emb_b(b), self.emb_sym(sym), *extra], 1))
+        h1 = self.enc1(self.inp(images * 2 - 1), c)
         h2 = self.enc2(F.silu(self.down1(h1)), c)
         h = self.mid2(self.mid1(F.silu(self.down2(h2)), c), c)
         h = self.dec2(torch.cat([self.up2(F.interpolate(h, scale_factor=2.0)), h2], 1), c)
         h = self.dec1(torch.cat([self.up1(F.interpolate(h, scale_factor=2.0)), h1], 1), c)
+        return self.out(h)
+
+
+class Generator(FiLMUNet):
+    """G(glyph a, T(glyph b), a, b, symmetry, z) -> a glyph reading a as it is and b transformed.
+
+    The skips carry the font's strokes through, the 8x8 bottleneck decides which strokes to
+    keep, bend or merge so that both readings survive.
+    """
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__(cfg.n_chars, 2, cfg.width, cfg.emb_dim, extra=cfg.z_dim)
+        self.cfg = cfg
+
+    def forward(self, glyph_a: torch.Tensor, glyph_tb: torch.Tensor, a: torch.Tensor,
+                b: torch.Tensor, sym: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         # Start near the overlay of both inputs, so early training refines rather than invents.
         base = torch.logit(torch.maximum(glyph_a, glyph_tb).clamp(0.02, 0.98))
-        return torch.sigmoid(base + self.out(h))
+        return torch.sigmoid(base + self.logits(torch.cat([glyph_a, glyph_tb], 1), a, b, sym, z))
+
+
+GENERATORS: dict[str, type[nn.Module]] = {"fusion": Generator}
+
+
+def build_generator(cfg: ModelConfig) -> nn.Module:
+    """An untrained generator of the kind `cfg.kind` names: how every generator is made."""
+    if cfg.kind not in GENERATORS:
+        raise ValueError(f"unknown generator kind {cfg.kind!r}; this ambictl knows "
+                         f"{', '.join(GENERATORS)}")
+    return GENERATORS[cfg.kind](cfg)
 
 
 # ----------------------------------------------------------------------------- discriminator

@@ -14,9 +14,9 @@ from xml.sax.saxutils import escape, quoteattr
 import numpy as np
 from PIL import Image, ImageColor, ImageDraw, ImageFont
 
-from .compose import apply_symmetry
 from .errors import UsageError
 from .pens import PolygonPen, draw
+from .symmetry import apply as apply_symmetry
 from .vectorize import BezierPath, fill, path_data
 
 RGBA = tuple[int, int, int, int]

@@ -4,23 +4,33 @@ Each style is one real font of the model's style bank. Where that font comes fro
 of a recent training run name it (meta["style_fonts"], from the data set's manifest); older
 weights only carry the style's name ("Lora Regular"), which is looked up among the bundled
 fonts (fonts/manifest.json, with their licences) and then among the system's fonts.
+
+Any font file can also serve as a style (`make --font PATH`): `font_style` renders it exactly
+as the data set and training render the bank's fonts, the one place a bank entry is built from
+a font.
 """
 
 from __future__ import annotations
 
 import io
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .compose import apply_symmetry
-from .fonts import FontFace, bundled_manifest, open_faces, system_font_files
+from .compose import describe_char
+from .errors import UsageError
+from .fonts import FONT_SUFFIXES, FontFace, bundled_manifest, open_faces, system_font_files
 from .resources import fonts_dir
+from .symmetry import apply as apply_symmetry
 
 if TYPE_CHECKING:
+    import torch
+
     from .ambigram import Ambigram, Model
 
 SAMPLE = ("dear", "read")  # the README's example pair
@@ -42,6 +52,120 @@ def _key(text: str) -> str:
 
 def _face_name(face: FontFace) -> str:
     return f"{face.family} {face.style}"  # as training names a style (training.export_weights)
+
+
+# --- any font file as a style (make --font) -------------------------------------------------
+
+SOURCE_SIZE = 64  # px the data set renders glyphs at before training shrinks them (build-dataset)
+
+
+@dataclass(frozen=True)
+class FontStyle:
+    """One font file as a style: a style bank entry built as training builds the bank's."""
+
+    name: str  # family + style, as a bank style is named ("Tinos Regular")
+    path: str
+    index: int  # face in a collection
+    glyphs: torch.Tensor  # (n_chars, 1, S, S) float in [0, 1] (uint8 steps, as the bank's)
+    missing: str  # characters of the model the font cannot draw (their glyphs are blank)
+    source: torch.Tensor  # (n_chars, 1, SOURCE_SIZE, SOURCE_SIZE): as rendered, for the refiner
+
+    @property
+    def spec(self) -> str:
+        """The font as --font names it: PATH, or PATH#N for face N of a collection."""
+        return f"{self.path}#{self.index}" if self.index else self.path
+
+    def lacking(self, needed: str) -> None:
+        """A UsageError naming the font and the characters of `needed` it cannot draw."""
+        lacking(self.name, self.spec, "".join(c for c in needed if c in self.missing))
+
+
+def lacking(name: str, spec: str, missing: str) -> None:
+    """Raise the one-line UsageError for a font without characters the word needs, if any."""
+    if missing:
+        shown = " ".join(describe_char(c) for c in dict.fromkeys(missing))
+        raise UsageError(f"the font {name} ({spec}) has no {shown}, which the word needs; "
+                         "choose another font or drop --font")
+
+
+def parse_font(spec: str | os.PathLike[str]) -> tuple[Path, int]:
+    """'PATH' or 'PATH#N' (face N of a .ttc/.otc collection) -> (path, face index)."""
+    text = os.fspath(spec)
+    path, _, face = text.rpartition("#")
+    if path and face.isdigit() and not Path(text).exists():
+        return Path(path), int(face)
+    return Path(text), 0
+
+
+def open_font(spec: str | os.PathLike[str]) -> tuple[FontFace, set[int]]:
+    """The face a --font names and its cmap, checked with fontTools (no rendering, no torch):
+    every way the path can be wrong is a UsageError of one line."""
+    path, index = parse_font(spec)
+    if not path.exists():
+        raise UsageError(f"no font file at {path}")
+    if path.is_dir():
+        raise UsageError(f"{path} is a folder, not a font file")
+    if path.suffix.lower() not in FONT_SUFFIXES:
+        raise UsageError(f"{path} is not a font file ({path.suffix or 'no extension'}); give a "
+                         ".ttf, .otf, .ttc, .otc, .woff or .woff2")
+    faces, skipped, cmaps = open_faces(path, "user")
+    if index and not any(f.index == index for f in faces) and not skipped:
+        raise UsageError(f"{path} has no face #{index} (it holds {len(faces)}, from #0)")
+    face = next((f for f in faces if f.index == index), None)
+    if face is None:
+        why = next((s.reason for s in skipped if s.path in (str(path), f"{path}#{index}")),
+                   skipped[0].reason if skipped else "no usable face")
+        raise UsageError(f"cannot use the font {path}: {why}")
+    return face, cmaps[face.key]
+
+
+def check_font(spec: str | os.PathLike[str], needed: str = "") -> FontFace:
+    """open_font, and the characters of `needed` in the font's cmap: the checks `make` does
+    before torch is imported (a mapped character drawn as the .notdef box is only found by
+    font_style)."""
+    from .fonts import missing_chars
+
+    face, cmap = open_font(spec)
+    lacking(_face_name(face), f"{face.path}#{face.index}" if face.index else face.path,
+            missing_chars(cmap, "".join(dict.fromkeys(needed))))
+    return face
+
+
+def font_style(spec: str | os.PathLike[str], chars: str, size: int) -> FontStyle:
+    """A font file as a style of a model drawing `chars` at `size` px: rendered on the data
+    set's em frame at SOURCE_SIZE px (render.render, as build-dataset does), area-shrunk to
+    `size` (glyphs.to_model_size, as training's GlyphTable does) and kept in uint8 steps (as
+    the shipped bank is), so a bank font given as a file is its bank style to the bit.
+
+    Characters the font does not map, or draws empty or as its .notdef box, are `missing`
+    (blank glyphs); the frame's scale comes from the characters it has (for a font with every
+    character, all of `chars`, as in the data set)."""
+    import torch
+
+    from .fonts import missing_chars
+    from .glyphs import to_model_size
+    from .render import NOTDEF_PROBE, glyph_problems, render
+
+    face, cmap = open_font(spec)
+    have = "".join(c for c in chars if c not in missing_chars(cmap, chars))
+    images = np.zeros((len(chars), SOURCE_SIZE, SOURCE_SIZE), np.uint8)
+    problems: dict[str, str] = {}
+    if have:
+        try:
+            drawn = render(face.path, face.index, have + NOTDEF_PROBE, SOURCE_SIZE)
+        except Exception as e:  # FreeType refusing a face fontTools accepted
+            raise UsageError(f"cannot render the font {face.path} ({type(e).__name__})") from None
+        problems = glyph_problems(drawn[:-1], have, drawn[-1])
+        for ch, img in zip(have, drawn[:-1], strict=True):
+            images[chars.index(ch)] = img
+    bad = {c for c, why in problems.items() if not why.startswith("identical")}  # twins draw
+    missing = "".join(c for c in chars if c not in have or c in bad)
+    for ch in missing:
+        images[chars.index(ch)] = 0
+    source = torch.from_numpy(images)
+    glyphs = (to_model_size(source, size).clamp(0, 1) * 255).round() / 255
+    return FontStyle(_face_name(face), face.path, face.index, glyphs, missing,
+                     to_model_size(source, SOURCE_SIZE))
 
 
 def _from_meta(entry: dict[str, Any], index: int, name: str) -> StyleInfo:

@@ -14,6 +14,8 @@ The generator's loss, per glyph x for the pair (a, b) under symmetry T:
 The generator's weights are averaged (EMA) for sampling.
 
 Runs on CPU, CUDA, or several GPUs through `torchrun -m ambictl train ...` (DDP) unchanged.
+This module is the run (its two stages, checkpoints, samples, progress); the recognisers and how
+one is trained are in ambictl.readers, devices and DDP in ambictl.device.
 """
 
 from __future__ import annotations
@@ -21,9 +23,10 @@ from __future__ import annotations
 import copy
 import json
 import os
+import shutil
 import signal
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -31,26 +34,26 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.distributed as dist
 import torch.nn.functional as F
 from torch import nn
 
 from . import atomic, augment, weights
 from .dataset import load_dataset
+from .device import Dist, any_stop, broadcast, init_distributed, pick_device
 from .errors import AmbictlError, DataError, UsageError
 from .glyphs import GlyphTable, PairSampler
-from .models import (
-    SYMMETRIES,
-    Discriminator,
-    Generator,
-    ModelConfig,
+from .models import Discriminator, ModelConfig, build_generator, fast_layout
+from .readers import (
     Recognizer,
-    case_groups,
-    fast_layout,
+    legibility_terms,
     load_recognizers,
-    transform,
+    per_font_accuracy,
+    recognizer_payload,
+    train_recognizer,
+    validation_accuracy,
     within_case,
 )
+from .symmetry import SYMMETRIES, case_groups, transform
 
 SAMPLE_PAIRS = [("d", "p", "rotate"), ("a", "e", "rotate"), ("n", "u", "rotate"),
                 ("h", "y", "rotate"), ("s", "s", "rotate"), ("m", "w", "rotate"),
@@ -85,7 +88,7 @@ class TrainConfig:
     ms_weight: float = 0.5
     diversity_target: float = 0.04  # wanted mean |x1 - x2| per unit of mean |z1 - z2|
     ema: float = 0.998
-    # The frozen readers of the legibility term (models.Recognizer specs). Trained under the
+    # The frozen readers of the legibility term (readers.Recognizer specs). Trained under the
     # strong augmentation they are far harder to fool: a generator tuned against them reads
     # better to a network it never met than one tuned against the same designs lightly trained.
     recognizer_kinds: tuple[str, ...] = ("vgg+warp", "wide+warp", "coarse+warp")
@@ -99,6 +102,9 @@ class TrainConfig:
     pairs: list[tuple[str, str, str]] | None = None  # fine-tune on just these (a, b, symmetry)
     symmetry_weights: tuple[float, float, float] = (0.6, 0.2, 0.2)
     model: dict[str, Any] = field(default_factory=dict)  # ModelConfig overrides
+    # The 64 px second stage (ambictl.refine), trained after the GAN on its finished weights:
+    # refine_train.RefineTrainConfig fields; steps 0 = no refiner.
+    refine: dict[str, Any] = field(default_factory=lambda: {"steps": 1500})
 
     @classmethod
     def quick(cls) -> TrainConfig:
@@ -107,143 +113,16 @@ class TrainConfig:
         return cls(steps=30, batch_size=16, recognizer_kinds=("vgg+warp",), recognizer_steps=30,
                    recognizer_batch=32, cls_draws=1, sample_every=20, checkpoint_every=20,
                    n_styles=4, max_fonts=16, cls_warmup=20,
-                   model={"width": 16, "d_width": 16, "emb_dim": 16})
+                   model={"width": 16, "d_width": 16, "emb_dim": 16},
+                   refine={"steps": 3, "batch_size": 8, "d_width": 8, "max_fonts": 16,
+                           "model": {"width": 8, "emb_dim": 8}})
 
 
 class Interrupted(AmbictlError):
     exit_code = 130
 
 
-# ----------------------------------------------------------------------------- devices, DDP
-
-
-def pick_device(name: str = "auto") -> torch.device:
-    if name == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
-        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise UsageError("--device cuda: no CUDA device is available")
-    if name == "mps" and not (getattr(torch.backends, "mps", None)
-                              and torch.backends.mps.is_available()):
-        raise UsageError("--device mps: Apple's MPS is not available")
-    if name not in ("cpu", "cuda", "mps"):
-        raise UsageError(f"unknown --device {name!r}; choose auto, cpu, cuda or mps")
-    if name == "cuda":
-        return torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
-    return torch.device(name)
-
-
-@dataclass
-class Dist:
-    """torch.distributed state; rank 0 alone writes files and draws progress."""
-
-    rank: int = 0
-    world: int = 1
-
-    @property
-    def main(self) -> bool:
-        return self.rank == 0
-
-
-def init_distributed(device: torch.device) -> Dist:
-    world = int(os.environ.get("WORLD_SIZE", 1))
-    if world <= 1:
-        return Dist()
-    if not dist.is_initialized():
-        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
-    if device.type == "cuda":
-        torch.cuda.set_device(device)
-    return Dist(dist.get_rank(), world)
-
-
-def _broadcast(module: nn.Module, ddp: Dist) -> None:
-    if ddp.world > 1:
-        for t in list(module.parameters()) + list(module.buffers()):
-            dist.broadcast(t.data, 0)
-
-
-# ----------------------------------------------------------------------------- recognisers
-
-
-def fit_classifier(net: nn.Module, batches: Callable[[], tuple[torch.Tensor, torch.Tensor]],
-                   steps: int, *, lr: float, weight_decay: float, smoothing: float,
-                   pct_start: float = 0.3, tick: Callable[[dict], None] | None = None
-                   ) -> nn.Module:
-    """The one training loop of every letter classifier (the recognisers here, the judges in
-    ambictl.judge): AdamW, a one-cycle schedule, label smoothing, on `batches()` -> (x, labels)."""
-    fast_layout(net)
-    opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=weight_decay)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=max(steps, 1),
-                                                pct_start=pct_start)
-    net.train()
-    for step in range(steps):
-        x, y = batches()
-        loss = F.cross_entropy(net(x), y, label_smoothing=smoothing)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        sched.step()
-        if tick:
-            tick({"step": step + 1, "loss": loss.item()})
-    return net.eval()
-
-
-def train_recognizer(table: GlyphTable, spec: str, steps: int, batch: int, seed: int,
-                     device: torch.device, tick: Callable[[dict], None] | None = None
-                     ) -> Recognizer:
-    """Train one recogniser (models.Recognizer's `spec`) on augmented glyphs of the table's
-    fonts: the light augmentation, or with "+warp" the strong one (elastic warps, condensed and
-    extended shapes), which a generator finds much harder to fool."""
-    g = torch.Generator(device=device).manual_seed(seed)
-    torch.manual_seed(seed)
-    model = Recognizer(len(table.chars), spec).to(device)
-    size = table.glyphs.shape[-1]
-    n_chars = len(table.chars)
-
-    def batches() -> tuple[torch.Tensor, torch.Tensor]:
-        f = torch.randint(0, table.n_fonts, (batch,), generator=g, device=device)
-        c = torch.randint(0, n_chars, (batch,), generator=g, device=device)
-        return augment.for_reader(table.glyphs[f, c], g, size, model.augmentation), c
-
-    fit_classifier(model, batches, steps, lr=3e-3, weight_decay=1e-4, smoothing=0.05, tick=tick)
-    return model
-
-
-@torch.no_grad()
-def recognizer_accuracy(model: nn.Module, table: GlyphTable) -> float:
-    """Top-1 accuracy on the table's clean glyphs (every font x character)."""
-    model.eval()
-    n_fonts, n_chars = table.glyphs.shape[:2]
-    labels = torch.arange(n_chars, device=table.glyphs.device).repeat(n_fonts)
-    x = table.glyphs.flatten(0, 1)
-    preds = torch.cat([model(chunk).argmax(1) for chunk in x.split(1024)])
-    return float((preds == labels).float().mean())
-
-
-@torch.no_grad()
-def per_font_accuracy(models: list[nn.Module], table: GlyphTable) -> torch.Tensor:
-    """Per font, the share of its characters each model reads, averaged over the models
-    (in batches of whole fonts: one forward pass per font was most of a quick run's time)."""
-    n_fonts, n_chars = table.glyphs.shape[:2]
-    labels = torch.arange(n_chars, device=table.glyphs.device).repeat(n_fonts)
-    x = table.glyphs.flatten(0, 1)
-    right = torch.stack([torch.cat([m(chunk).argmax(1) for chunk in x.split(1024)]) == labels
-                         for m in models]).float()
-    return right.mean(0).view(n_fonts, n_chars).mean(1)
-
-
 # ----------------------------------------------------------------------------- the GAN
-
-
-def margin_shortfall(logits: torch.Tensor, labels: torch.Tensor, margin: float) -> torch.Tensor:
-    """Per sample, how far the label's logit falls short of beating every other class by
-    `margin` (0 once it does): a hinge on the gap to the closest rival."""
-    true = logits.gather(1, labels[:, None])[:, 0]
-    rival = logits.scatter(1, labels[:, None], float("-inf")).amax(1)
-    return F.relu(margin - (true - rival))
 
 
 def ink_excess(x: torch.Tensor, glyph_a: torch.Tensor, glyph_tb: torch.Tensor, cap: float
@@ -253,6 +132,17 @@ def ink_excess(x: torch.Tensor, glyph_a: torch.Tensor, glyph_tb: torch.Tensor, c
     return F.relu(x.mean((1, 2, 3)) / heavier.clamp_min(1e-3) - cap)
 
 
+@torch.no_grad()
+def update_ema(ema: nn.Module, model: nn.Module, step: int, rate: float) -> None:
+    """Move the averaged copy towards the model (faster over the first steps, when the model
+    is far from where it settles); buffers are copied."""
+    decay = min(rate, (1 + step) / (10 + step))
+    for p_ema, p in zip(ema.parameters(), model.parameters(), strict=True):
+        p_ema.lerp_(p, 1 - decay)
+    for b_ema, b in zip(ema.buffers(), model.buffers(), strict=True):
+        b_ema.copy_(b)
+
+
 class GanTrainer:
     """Holds the models, optimisers and random state of one generator training run."""
 
@@ -260,7 +150,7 @@ class GanTrainer:
                  recognizers: list[Recognizer], device: torch.device, ddp: Dist) -> None:
         self.mcfg, self.tcfg, self.table, self.device, self.ddp = mcfg, tcfg, table, device, ddp
         torch.manual_seed(tcfg.seed)
-        self.G = fast_layout(Generator(mcfg).to(device))
+        self.G = fast_layout(build_generator(mcfg).to(device))
         self.D = fast_layout(Discriminator(mcfg).to(device))
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
         self.recognizers = [fast_layout(r.to(device)).eval().requires_grad_(False)
@@ -316,13 +206,9 @@ class GanTrainer:
         self.D.requires_grad_(False)
         adv = -self.D(augment.diff_augment(views, self.rng), labels).mean()
         self.D.requires_grad_(True)
-        draws = max(1, self.tcfg.cls_draws)
-        seen = augment.for_recognizer(views.repeat(draws, 1, 1, 1), self.rng)
-        targets = labels.repeat(draws)
-        logits = [self._within_case(r(seen), targets) for r in self.recognizers]
-        cls = torch.stack([F.cross_entropy(lg, targets) for lg in logits]).mean()
-        short = torch.stack([margin_shortfall(lg, targets, self.tcfg.margin)
-                             for lg in logits]).mean()
+        groups = self.case_group if self.tcfg.cls_within_case else None
+        cls, short = legibility_terms(self.recognizers, views, labels, groups,
+                                      max(1, self.tcfg.cls_draws), self.tcfg.margin, self.rng)
         x1, x2 = x.chunk(2)
         z1, z2 = t["z"].chunk(2)
         ratio = (x1 - x2).abs().mean() / (z1 - z2).abs().mean()
@@ -353,13 +239,8 @@ class GanTrainer:
         return within_case(logits, labels, self.case_group) if self.tcfg.cls_within_case \
             else logits
 
-    @torch.no_grad()
     def _update_ema(self) -> None:
-        decay = min(self.tcfg.ema, (1 + self.step) / (10 + self.step))
-        for p_ema, p in zip(self.G_ema.parameters(), self.G.parameters(), strict=True):
-            p_ema.lerp_(p, 1 - decay)
-        for b_ema, b in zip(self.G_ema.buffers(), self.G.buffers(), strict=True):
-            b_ema.copy_(b)
+        update_ema(self.G_ema, self.G, self.step, self.tcfg.ema)
 
     # -- state
 
@@ -385,13 +266,18 @@ class GanTrainer:
 # ----------------------------------------------------------------------------- samples
 
 
+def grid_pairs(pairs: list[tuple[str, str, str]], chars: str) -> list[tuple[str, str, str]]:
+    """The sample pairs a model of `chars` can draw (a first-and-last pair if none)."""
+    return [p for p in pairs if p[0] in chars and p[1] in chars] or [(chars[0], chars[-1],
+                                                                       "rotate")]
+
+
 @torch.no_grad()
-def sample_grid(G: Generator, table: GlyphTable, styles: list[int], pairs: list[tuple]
+def sample_grid(G: nn.Module, table: GlyphTable, styles: list[int], pairs: list[tuple]
                 ) -> np.ndarray:
     """Rows of pairs; per style four tiles: glyph a, T(glyph b), the output, the output turned."""
     chars = table.chars
-    pairs = [p for p in pairs if p[0] in chars and p[1] in chars] or [(chars[0], chars[-1],
-                                                                        "rotate")]
+    pairs = grid_pairs(pairs, chars)
     device = table.glyphs.device
     rows = []
     for a_ch, b_ch, s_name in pairs:
@@ -465,10 +351,6 @@ def _style_bank(table: GlyphTable, recognizers: list[Recognizer], n: int, manife
         else ordered[:1]
 
 
-def _recognizer_payload(recognizers: list[Recognizer]) -> list[dict[str, Any]]:
-    return [{"kind": r.spec, "state": r.state_dict()} for r in recognizers]
-
-
 def export_weights(path: Path, trainer: GanTrainer, styles: list[int], manifest: dict,
                    meta: dict[str, Any]) -> str:
     """The shipped model: EMA generator, discriminator (for fine-tuning), recognisers, styles."""
@@ -482,7 +364,7 @@ def export_weights(path: Path, trainer: GanTrainer, styles: list[int], manifest:
         "model_config": trainer.mcfg.to_dict(),
         "generator": {k: v.cpu() for k, v in trainer.G_ema.state_dict().items()},
         "discriminator": {k: v.cpu() for k, v in trainer.D.state_dict().items()},
-        "recognizers": _recognizer_payload([r.cpu() for r in trainer.recognizers]),
+        "recognizers": recognizer_payload([r.cpu() for r in trainer.recognizers]),
         "styles": {"names": [f"{fonts[table.font_ids[i]]['family']} "
                              f"{fonts[table.font_ids[i]]['style']}" for i in styles],
                    "glyphs": style_glyphs},
@@ -508,9 +390,15 @@ def train(dataset: str | os.PathLike[str], run_dir: str | os.PathLike[str], tcfg
           what: str = "generator", progress: Any = None) -> RunResult:
     """Run training into `run_dir`: checkpoint.pt (resumable), weights.pt, samples/, metrics.jsonl.
 
-    `what`: "generator" (recognisers first, then the GAN), or "classifier" (recognisers only).
+    `what`: "generator" (recognisers first, then the GAN, then the 64 px refiner unless
+    tcfg.refine["steps"] is 0), "classifier" (recognisers only) or "refiner" (only the refiner,
+    on `init_weights`: see refine_train.train_refiner).
     `init_weights`: start from a shipped model (fine-tune, e.g. on one word pair's pairs).
     """
+    if what == "refiner":
+        if init_weights is None:
+            raise UsageError("training only the refiner needs the weights to refine (--weights)")
+        return _refine(dataset, Path(run_dir), init_weights, tcfg, device, resume, progress)
     t0 = time.time()
     dev = pick_device(device)
     ddp = init_distributed(dev)
@@ -543,7 +431,8 @@ def train(dataset: str | os.PathLike[str], run_dir: str | os.PathLike[str], tcfg
     if mcfg.chars != glyph_set.chars:
         raise DataError(f"the weights were trained on the characters {mcfg.chars!r}; the data "
                         f"set has {glyph_set.chars!r}")
-    if ckpt and ckpt["model_config"] != mcfg.to_dict():
+    # A checkpoint from before ModelConfig.kind lacks it: it holds the default kind.
+    if ckpt and {"kind": ModelConfig.kind, **ckpt["model_config"]} != mcfg.to_dict():
         raise DataError(f"cannot resume: {ckpt_path} was written with another model configuration")
     try:
         table = GlyphTable(train_split, mcfg.image_size).spread(tcfg.max_fonts or 0).to(dev)
@@ -562,20 +451,42 @@ def train(dataset: str | os.PathLike[str], run_dir: str | os.PathLike[str], tcfg
         recognizers = load_recognizers(ckpt["recognizers"], mcfg.n_chars)
     else:
         recognizers = _train_recognizers(table, tcfg, init, mcfg.n_chars, dev, ddp, bar, run)
-    rec_acc = _validation_accuracy(glyph_set, recognizers, mcfg.image_size, dev)
+    rec_acc = validation_accuracy(glyph_set, recognizers, mcfg.image_size, dev)
     if what == "classifier":
         path = run / "recognizers.pt"
         if ddp.main:
             run.mkdir(parents=True, exist_ok=True)
             log.write({"event": "recognizers", "val_accuracy": rec_acc})
             weights.save(path, "recognizers", {
-                "model_config": mcfg.to_dict(), "recognizers": _recognizer_payload(recognizers),
+                "model_config": mcfg.to_dict(), "recognizers": recognizer_payload(recognizers),
                 "val_accuracy": rec_acc})
         return RunResult(run, 0, path, {}, rec_acc, time.time() - t0)
     with stop_on_signals() as flag:  # from here on, Ctrl-C stops at a checkpoint
-        return _train_generator(mcfg, tcfg, table, recognizers, dev, ddp, ckpt=ckpt, init=init,
-                                manifest=manifest, run=run, log=log, bar=bar, rec_acc=rec_acc,
-                                flag=flag, t0=t0)
+        result = _train_generator(mcfg, tcfg, table, recognizers, dev, ddp, ckpt=ckpt,
+                                  init=init, manifest=manifest, run=run, log=log, bar=bar,
+                                  rec_acc=rec_acc, flag=flag, t0=t0)
+    if not tcfg.refine.get("steps") or not ddp.main:
+        return result
+    # Stage 3, in run/refiner: the refiner on the finished weights, which it then replaces. A
+    # refiner run goes on only if the generator it was refining did not change since.
+    refiner_run = run / "refiner"
+    if ckpt is None or result.steps > int(ckpt["trainer"]["step"]):
+        shutil.rmtree(refiner_run, ignore_errors=True)
+    refined = _refine(dataset, refiner_run, result.weights_path, tcfg, device,
+                      (refiner_run / "refine_checkpoint.pt").is_file(), bar)
+    atomic.write_bytes(result.weights_path, refined.weights_path.read_bytes())
+    return replace(result, metrics={**result.metrics, **{f"refine_{k}": v for k, v in
+                                                         refined.metrics.items()}},
+                   seconds=time.time() - t0)
+
+
+def _refine(dataset: str | os.PathLike[str], run: Path, init_weights: str | os.PathLike[str],
+            tcfg: TrainConfig, device: str, resume: bool, progress: Any) -> RunResult:
+    from .refine_train import RefineTrainConfig, train_refiner  # it imports this module
+
+    cfg = RefineTrainConfig(**{**tcfg.refine, "seed": tcfg.seed})
+    return train_refiner(dataset, run, init_weights, cfg, device=device, resume=resume,
+                         progress=progress)
 
 
 def _train_generator(mcfg: ModelConfig, tcfg: TrainConfig, table: GlyphTable,
@@ -602,7 +513,7 @@ def _train_generator(mcfg: ModelConfig, tcfg: TrainConfig, table: GlyphTable,
             weights.save(ckpt_path, "checkpoint", {
                 "trainer": trainer.state(), "model_config": mcfg.to_dict(),
                 "train_config": _jsonable(asdict(tcfg)),
-                "recognizers": _recognizer_payload(recognizers),
+                "recognizers": recognizer_payload(recognizers),
                 "dataset_hash": manifest["content_hash"]})
 
     def samples() -> None:
@@ -624,7 +535,7 @@ def _train_generator(mcfg: ModelConfig, tcfg: TrainConfig, table: GlyphTable,
             samples()
         if trainer.step % tcfg.checkpoint_every == 0:
             checkpoint()
-        if _any_stop(flag["stop"], ddp):
+        if any_stop(flag["stop"], ddp):
             checkpoint()
             raise Interrupted(f"interrupted at step {trainer.step}: checkpoint saved in "
                               f"{ckpt_path}; continue with --resume")
@@ -661,33 +572,13 @@ def _train_recognizers(table: GlyphTable, tcfg: TrainConfig, init: dict[str, Any
                                  tcfg.seed + 17 * i, dev,
                                  lambda m, t=task: bar.update(t, completed=m["step"],
                                                               info=f"loss {m['loss']:.3f}"))
-            _broadcast(r, ddp)
+            broadcast(r, ddp)
             recognizers.append(r)
     except KeyboardInterrupt:
         raise Interrupted(f"interrupted while training the recognisers: nothing was written to "
                           f"{run} and there is nothing to resume; run the command again without "
                           "--resume") from None
     return recognizers
-
-
-def _validation_accuracy(glyph_set, recognizers: list[Recognizer], size: int,
-                         device: torch.device) -> list[float]:
-    """Clean accuracy of each recogniser on the held-out (validation) fonts."""
-    if not glyph_set.manifest["split"]["val"]:
-        return []
-    try:
-        val = GlyphTable(glyph_set.subset("val"), size).to(device)
-    except ValueError:
-        return []
-    return [round(recognizer_accuracy(r, val), 4) for r in recognizers]
-
-
-def _any_stop(local: bool, ddp: Dist) -> bool:
-    if ddp.world == 1:
-        return local
-    t = torch.tensor([float(local)])
-    dist.all_reduce(t)
-    return bool(t.item() > 0)
 
 
 def _jsonable(d: dict[str, Any]) -> dict[str, Any]:
@@ -710,14 +601,3 @@ class _NullProgress:
 
     def update(self, *args: Any, **kwargs: Any) -> None:
         pass
-
-
-def word_pairs(word1: str, word2: str, symmetry: str = "rotate") -> list[tuple[str, str, str]]:
-    """The (a, b, symmetry) cells a word pair needs (see compose for the layout)."""
-    from .compose import pair_cells
-
-    if symmetry not in SYMMETRIES:
-        raise UsageError(f"unknown symmetry {symmetry!r}; choose {', '.join(SYMMETRIES)}")
-    if not word1 or len(word1) != len(word2):
-        raise UsageError("--words needs two non-empty words of the same length")
-    return sorted({(a, b, symmetry) for a, b in pair_cells(word1, word2, symmetry)})

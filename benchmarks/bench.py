@@ -60,9 +60,11 @@ def bench_training(dataset: Path, steps: int) -> None:
     import torch
 
     from ambictl.dataset import load_dataset
+    from ambictl.device import Dist
     from ambictl.glyphs import GlyphTable
-    from ambictl.models import ModelConfig, Recognizer
-    from ambictl.training import Dist, GanTrainer, TrainConfig
+    from ambictl.models import ModelConfig
+    from ambictl.readers import Recognizer
+    from ambictl.training import GanTrainer, TrainConfig
 
     glyph_set = load_dataset(dataset, "train", verify=False)
     table = GlyphTable(glyph_set, ModelConfig(chars=glyph_set.chars).image_size)

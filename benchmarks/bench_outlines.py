@@ -6,7 +6,7 @@
 Glyph bitmaps: the letters of the words rendered from bundled fonts on the em frame at 64 px
 (the data set's frame; "real type traced from its 64 px bitmap", the reference) and at 32 px
 (the model's resolution), and the shipped model's glyphs for the same words (32 px). Each is
-traced as `make` traces (ambigram.TRACE, threshold 0.5) with the earlier smooth fit
+traced as `make` traces (ambigram.trace_settings, threshold 0.5) with the earlier smooth fit
 (`fit="smooth"`) and the type-like fit (`fit="type"`), and, for reference, with potrace (the
 pure-Python `potracer` package, if installed, on the thresholded bitmap; not a dependency).
 
@@ -19,7 +19,7 @@ Figures per set and fitter:
 The fonts' own outlines (their vectors, drawn at the same scale) are measured too, as the
 floor a tracing of real type could reach. The ratio lines give the model's wobble over real
 type's (traced from 64 px), the issue's figure. `--refine N` traces with N refine rounds instead
-of ambigram.TRACE's, to weigh a TRACE change.
+of ambigram.TRACE's, to weigh a TRACE change. A model with a refiner delivers 64 px glyphs.
 """
 
 from __future__ import annotations
@@ -101,12 +101,15 @@ def potrace_tracer() -> Tracer | None:
 
 def tracers(with_potrace: bool, refine: int | None) -> dict[str, Tracer]:
     """The smooth and type fits with `make`'s options (refine overridden if given)."""
-    from ambictl.ambigram import TRACE
+    from ambictl.ambigram import trace_settings
 
-    opts = {**TRACE, "threshold": 0.5} | ({} if refine is None else {"refine": refine})
+    def opts(b: np.ndarray) -> dict:  # as `make` traces a glyph of this size
+        return {**trace_settings(b.shape[-1]), "threshold": 0.5} | (
+            {} if refine is None else {"refine": refine})
+
     out: dict[str, Tracer] = {
-        "old": lambda b: trace(b, fit="smooth", **opts),  # type: ignore[arg-type]
-        "new": lambda b: trace(b, fit="type", **opts),  # type: ignore[arg-type]
+        "old": lambda b: trace(b, fit="smooth", **opts(b)),
+        "new": lambda b: trace(b, fit="type", **opts(b)),
     }
     pot = potrace_tracer() if with_potrace else None
     if pot is not None:

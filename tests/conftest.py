@@ -57,6 +57,8 @@ SLOW = {
     # test_cli_errors.py: a real process, and every style drawn
     "test_train_into_an_existing_file_is_one_line",
     "test_styles_sheet_draws_every_style",
+    # test_refine.py: three training runs
+    "test_train_chains_the_refiner_and_trains_it_alone_on_finished_weights",
 }
 
 

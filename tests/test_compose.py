@@ -1,5 +1,6 @@
-"""Tests for ambictl.compose and ambictl.output: input checks, cell pairing, the symmetric layout,
-SVG/PNG/preview output. No model and no torch: everything here is arrays and strings.
+"""Tests for ambictl.compose, ambictl.symmetry (cell pairing, case choices) and ambictl.output:
+input checks, the symmetric layout, SVG/PNG/preview output. No model and no torch: everything
+here is arrays and strings.
 """
 
 from __future__ import annotations
@@ -17,15 +18,14 @@ from PIL import Image
 from ambictl import compose, output
 from ambictl.compose import (
     MAX_LENGTH,
-    SYMMETRIES,
-    apply_symmetry,
     check_request,
     check_words,
     describe_charset,
     layout,
-    pair_cells,
 )
 from ambictl.errors import UsageError
+from ambictl.symmetry import AUTO_CASE, SYMMETRIES, case_choices, case_options, pair_cells
+from ambictl.symmetry import apply as apply_symmetry
 from ambictl.vectorize import trace
 
 CHARS = string.ascii_uppercase + string.ascii_lowercase + string.digits
@@ -271,21 +271,20 @@ def test_sheet_shows_every_alternative() -> None:
 
 
 def test_case_options_put_the_typed_case_first() -> None:
-    assert compose.case_options("d", "R", "keep") == [("d", "R")]
-    assert compose.case_options("d", "R", "upper") == [("D", "R")]
-    assert compose.case_options("d", "R", "lower") == [("d", "r")]
-    cell = compose.case_options("d", "R", "cell")
+    assert case_options("d", "R", "keep") == [("d", "R")]
+    assert case_options("d", "R", "upper") == [("D", "R")]
+    assert case_options("d", "R", "lower") == [("d", "r")]
+    cell = case_options("d", "R", "cell")
     assert cell[0] == ("d", "R") and sorted(cell) == sorted([("d", "r"), ("d", "R"), ("D", "r"),
                                                             ("D", "R")])
-    assert compose.case_options("d", "R", "auto") == compose.case_options("d", "R",
-                                                                          compose.AUTO_CASE)
-    assert compose.case_options("8", "a", "cell") == [("8", "a"), ("8", "A")]
+    assert case_options("d", "R", "auto") == case_options("d", "R", AUTO_CASE)
+    assert case_options("8", "a", "cell") == [("8", "a"), ("8", "A")]
 
 
 def test_word_case_keeps_each_reading_in_one_case() -> None:
-    cells = compose.pair_cells("deaR", "read", "rotate")
-    options = [compose.case_options(a, b, "word") for a, b in cells]
-    choices = compose.case_choices(options, "word")
+    cells = pair_cells("deaR", "read", "rotate")
+    options = [case_options(a, b, "word") for a, b in cells]
+    choices = case_choices(options, "word")
     assert choices[0] == [0] * 4  # as typed first
     readings = set()
     for choice in choices:
@@ -296,7 +295,7 @@ def test_word_case_keeps_each_reading_in_one_case() -> None:
             assert up in ("dear", "DEAR") and turned in ("read", "READ")
         readings.add((up, turned))
     assert len(readings) == len(choices) == 5  # typed, then 4 one-case combinations
-    assert compose.case_choices(options, "cell") == [[-1] * 4]  # any option per cell
+    assert case_choices(options, "cell") == [[-1] * 4]  # any option per cell
 
 
 def test_combining_marks_are_named_by_code_point() -> None:

@@ -14,7 +14,7 @@ import torch
 from conftest import PYTHON, SampleFonts, cli_env, copy_fonts
 
 from ambictl import baselines, compose, eval_words, ocr, vectorize, weights
-from ambictl.ambigram import TRACE, make_ambigram
+from ambictl.ambigram import make_ambigram, trace_settings
 from ambictl.errors import UsageError
 from ambictl.eval_report import colour, heatmap, write_outputs
 from ambictl.eval_words import WordPair, edit_distance, parse_pairs
@@ -29,7 +29,9 @@ from ambictl.evaluate import (
     spread,
     style_codes,
 )
-from ambictl.models import Generator, ModelConfig, Recognizer
+from ambictl.models import ModelConfig, build_generator
+from ambictl.readers import Recognizer
+from ambictl.symmetry import apply as apply_symmetry
 from ambictl.vectorize import rasterize
 
 TINY_CHARS = "abdpqnuo"
@@ -147,6 +149,28 @@ def test_frechet_distance_and_spread() -> None:
     assert spread(two) == pytest.approx(1.0)
 
 
+def test_own_font_share_on_features_with_a_known_answer() -> None:
+    from ambictl.evaluate import own_font
+
+    g = np.random.default_rng(0)
+    k, n, d = 4, 50, 8
+    fonts = g.normal(size=(k, 2, d)) * 10  # each font's letters a and b, far apart
+    own = np.tile(np.arange(k), n)
+    real = np.broadcast_to(fonts, (len(own), k, 2, d))
+    near = fonts[own] + g.normal(size=(len(own), 2, d)) * 0.1  # each glyph close to its font
+    assert own_font(near, real, own).all()
+    assert not own_font(near, real, (own + 1) % k).any()  # nearest a font, just not "its own"
+    # One view exactly between two fonts' letters, the other at one of them: still decided.
+    half = np.stack([(fonts[0, 0] + fonts[1, 0]) / 2, fonts[0, 1]])[None]
+    assert own_font(half, fonts[None], np.array([0])).tolist() == [True]
+    # A tie (equidistant from fonts 0 and 1 in both views) is not a hit.
+    tie = ((fonts[0] + fonts[1]) / 2)[None]
+    assert own_font(tie, fonts[None], np.array([0])).tolist() == [False]
+    # Glyphs that ignore their font (all one shape) land at chance, 1/k.
+    blob = np.broadcast_to(fonts.mean(0), (len(own), 2, d)) + g.normal(size=(len(own), 2, d))
+    assert own_font(blob, real, own).mean() == pytest.approx(1 / k, abs=0.1)
+
+
 def test_parse_charsets() -> None:
     assert parse_charsets(None) == {"lower": "abcdefghijklmnopqrstuvwxyz",
                                     "upper": "ABCDEFGHIJKLMNOPQRSTUVWXYZ"}
@@ -193,7 +217,7 @@ def test_tesseract_reads_a_plain_word(sample_fonts: SampleFonts) -> None:
     exe, _ = ocr.availability()
     glyphs = to_model_size(torch.from_numpy(render(str(sample_fonts.plain), 0, "hello", 64)), 32)
     word = compose.compose(glyphs[:, 0].numpy())  # laid out as make lays out
-    texts = ocr.read_words([word, np.ascontiguousarray(compose.apply_symmetry(word, "rotate"))],
+    texts = ocr.read_words([word, np.ascontiguousarray(apply_symmetry(word, "rotate"))],
                            exe)
     assert "hello" in [texts[m][0].lower() for m in ocr.MODES]
     assert all(texts[m][1].lower() != "hello" for m in ocr.MODES)
@@ -216,7 +240,7 @@ def tiny(tmp_path_factory: pytest.TempPathFactory, sample_fonts: SampleFonts) ->
     table = GlyphTable(load_dataset(ds, "train"), 32)
     torch.manual_seed(0)
     cfg = ModelConfig(chars=TINY_CHARS, width=8, d_width=8, emb_dim=8, z_dim=4)
-    G = Generator(cfg)
+    G = build_generator(cfg)
     for p in G.out.parameters():  # an untrained generator that does not just copy its inputs
         p.data.normal_(0, 0.2)
     styles = (table.glyphs[:3, :, 0] * 255).round().byte()
@@ -243,7 +267,9 @@ def test_eval_quick_end_to_end(tiny: dict[str, Path], tmp_path: Path) -> None:
     for method in ("model", "delivered", "case", "ranked", "overlay", "upright"):
         assert 0 <= r["pairs"]["quick"][method]["mean"] <= 1
         assert len(r["pairs"]["quick"][method]["hardest"]) == 10
-        assert set(r["style"][method]) == {"fid", "diversity"}
+        assert set(r["style"][method]) == {"fid", "diversity", "own_font", "own_font_chance"}
+        assert 0 <= r["style"][method]["own_font"] <= 1
+        assert r["style"][method]["own_font_chance"] == pytest.approx(1 / 3, abs=1e-4)
     assert list(r["words"]) == [*eval_words.WORD_METHODS, *eval_words.BASELINES]
     for method, m in r["words"].items():
         assert m["judge"]["n"] == 3 and m["ocr"] is None, method  # 3 usable pairs, a picture each
@@ -267,7 +293,8 @@ def test_delivered_is_the_models_glyph_after_the_vector_round_trip(tiny: dict[st
     draw = Draw(bank, "rotate", style_codes(bank, 0))
     a, b, s = torch.tensor([0, 1, 2]), torch.tensor([2, 0, 1]), torch.tensor([0, 1, 2])
     model, got = draw("model", a, b, s), draw("delivered", a, b, s)
-    want = np.stack([vectorize.round_trip(g[0], **TRACE) for g in model.numpy()])
+    want = np.stack([vectorize.round_trip(g[0], **trace_settings(g.shape[-1]))
+                     for g in model.numpy()])
     assert got.shape == model.shape and np.array_equal(got[:, 0].numpy(), want)
     assert not torch.equal(got, model)
 

@@ -25,8 +25,9 @@ from ambictl.judge import (
     load_judge,
     train_judge,
 )
-from ambictl.models import Recognizer, transform
+from ambictl.readers import Recognizer
 from ambictl.render import render
+from ambictl.symmetry import transform
 
 SHIPPED = weights.default_path(weights.DEFAULT_JUDGE)
 # The shipped judges: eval's (strong augmentation) and the cross-check (light augmentation).

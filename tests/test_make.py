@@ -24,8 +24,11 @@ import ambictl
 from ambictl import compose, weights
 from ambictl.ambigram import Model, load_model, make_ambigram
 from ambictl.errors import DataError, UsageError
-from ambictl.models import Discriminator, Generator, ModelConfig, Recognizer
+from ambictl.models import GENERATORS, Discriminator, ModelConfig, build_generator
+from ambictl.readers import Recognizer
 from ambictl.render import render
+from ambictl.symmetry import AUTO_CASE, SYMMETRIES, case_choices, case_options, pair_cells
+from ambictl.symmetry import apply as apply_symmetry
 from ambictl.vectorize import BezierPath, rasterize
 
 TINY_CHARS = string.ascii_uppercase + string.ascii_lowercase + string.digits
@@ -43,7 +46,7 @@ def build_tiny_model(path: Path, font: Path, chars: str = TINY_CHARS, n_styles: 
         styles.append((F.interpolate(g, size=(32, 32), mode="area")[:, 0] * 255).round().byte())
     payload = {
         "model_config": cfg.to_dict(),
-        "generator": Generator(cfg).state_dict(),
+        "generator": build_generator(cfg).state_dict(),
         "discriminator": Discriminator(cfg).state_dict(),
         "recognizers": [{"kind": k, "state": Recognizer(len(chars), k).eval().state_dict()}
                         for k in ("vgg", "wide")],
@@ -112,21 +115,20 @@ def test_cells_pair_the_right_letters_and_the_turned_picture_reads_word2(
     amb = make_ambigram(w1, w2, symmetry=symmetry, candidates=3, style=0, case="keep",
                         weights=with_generator(tiny, fake))
     n = len(w1)
-    expected = compose.pair_cells(w1, w2, symmetry)
+    expected = pair_cells(w1, w2, symmetry)
     assert amb.pairs == expected
     (a, b, sym, gtb), = fake.calls  # one batched call: every cell x every candidate
     assert len(a) == n * 3
     assert [(tiny.chars[x], tiny.chars[y]) for x, y in zip(a[::3], b[::3], strict=True)] == expected
-    assert set(sym) == {compose.SYMMETRIES.index(symmetry)}
+    assert set(sym) == {SYMMETRIES.index(symmetry)}
     # glyph b reaches the generator already in the output's frame
     np.testing.assert_array_equal(gtb[0, 0].numpy(),
-                                  compose.apply_symmetry(style_glyph(tiny, expected[0][1]),
-                                                         symmetry))
+                                  apply_symmetry(style_glyph(tiny, expected[0][1]), symmetry))
     # as it is, each cell holds glyph a; with the symmetry applied to the whole picture, each
     # position holds word2's letter: the picture reads word2
     for i, (ch_a, _) in enumerate(expected):
         assert np.all(amb.glyphs[i] >= style_glyph(tiny, ch_a) - 1e-2)
-    turned_cells = compose.apply_symmetry(amb.glyphs, symmetry)
+    turned_cells = apply_symmetry(amb.glyphs, symmetry)
     if symmetry != "flip":
         turned_cells = turned_cells[::-1]
     for j, ch in enumerate(w2):
@@ -303,6 +305,19 @@ def test_model_file_problems_are_one_line_errors(tmp_path: Path, tiny_model_path
         load_model(tmp_path / "other.pt")
 
 
+def test_generator_kind_comes_from_the_weights(tmp_path: Path, tiny_model_path: Path) -> None:
+    payload = weights.load(tiny_model_path, "model")
+    # weights written before ModelConfig.kind: the one generator there was
+    old = {k: v for k, v in payload["model_config"].items() if k != "kind"}
+    weights.save(tmp_path / "old.pt", "model", {**payload, "model_config": old})
+    model = load_model(tmp_path / "old.pt")
+    assert model.config.kind == "fusion" and isinstance(model.generator, GENERATORS["fusion"])
+    weights.save(tmp_path / "new.pt", "model",
+                 {**payload, "model_config": {**old, "kind": "no-such-kind"}})
+    with pytest.raises(DataError, match="model configuration is not one this ambictl under"):
+        load_model(tmp_path / "new.pt")
+
+
 def test_missing_shipped_model_is_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     import ambictl.ambigram as mod
 
@@ -325,8 +340,8 @@ def test_lazy_export_and_bad_words_before_model() -> None:
 def test_case_choice_prefers_the_typed_case_unless_another_reads_clearly_better() -> None:
     from ambictl.ambigram import CASE_MARGIN, _case_penalty, _per_option, best_choice
 
-    options = [compose.case_options(a, b, "word") for a, b in [("d", "d"), ("e", "a")]]
-    choices = compose.case_choices(options, "word")
+    options = [case_options(a, b, "word") for a, b in [("d", "d"), ("e", "a")]]
+    choices = case_choices(options, "word")
     option = np.array([[0, 1, 2, 3], [0, 1, 2, 3]])
     for gain, typed in ((0.0, True), (CASE_MARGIN / 2, True), (2 * CASE_MARGIN, False)):
         legible = np.full((2, 4), 0.5)
@@ -348,13 +363,13 @@ def test_auto_case_draws_the_typed_case_when_every_case_reads_alike(tiny: Model)
 def test_keep_never_changes_a_letters_case(tiny: Model, w1: str, seed: int) -> None:
     w2 = w1.swapcase()[::-1]
     amb = make_ambigram(w1, w2, case="keep", candidates=2, seed=seed, weights=tiny)
-    assert amb.drawn == (w1, w2) and amb.pairs == compose.pair_cells(w1, w2, "rotate")
+    assert amb.drawn == (w1, w2) and amb.pairs == pair_cells(w1, w2, "rotate")
 
 
 def test_auto_case_and_style_read_at_least_as_well_and_say_what_they_chose(tiny: Model) -> None:
     keep = make_ambigram("dear", "read", case="keep", style=0, candidates=8, weights=tiny)
     auto = make_ambigram("dear", "read", candidates=8, weights=tiny)
-    assert auto.case == compose.AUTO_CASE and keep.case == "keep"
+    assert auto.case == AUTO_CASE and keep.case == "keep"
     assert [a.lower() for a in auto.drawn] == ["dear", "read"]
     for (a, b), s in zip(auto.pairs, auto.scores, strict=True):
         assert s.typed_case == ((a, b) == (a.lower(), b.lower()))
@@ -364,7 +379,7 @@ def test_auto_case_and_style_read_at_least_as_well_and_say_what_they_chose(tiny:
     assert auto.style_scan[0][2] >= auto.style_scan[1][2]
     assert any(line.startswith(f"style {auto.style} ") for line in auto.advice())
     rep = auto.report()
-    assert rep["case"] == compose.AUTO_CASE and rep["drawn"] == list(auto.drawn)
+    assert rep["case"] == AUTO_CASE and rep["drawn"] == list(auto.drawn)
     assert len(rep["style_scan"]) == 2
 
 
