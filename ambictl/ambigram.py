@@ -12,8 +12,9 @@ How a word is made:
    as one extra style (`with_font`, from `styles.font_style`), and cells keep only the case
    options the font can draw (`font_options`).
 2. K candidates per cell come from K noise codes z (z = 0 first, the generator's "typical"
-   answer), split over the cell's case combinations. All cells x all candidates go through the
-   generator in one batch, then through the recognisers in one batch. Which case combination
+   answer), split over the cell's case combinations. All cells x all candidates are drawn in
+   one pass (`drawing.draw_glyphs`, the first-stage drawing eval and training call too, in
+   batches of _BATCH), then read by the recognisers in one pass. Which case combination
    each cell takes is then chosen as a whole (`symmetry.case_choices`, `best_choice`): by
    default each reading keeps one case, the one under which the word's weakest cell reads
    best; the typed case wins unless another reads CASE_MARGIN better.
@@ -57,6 +58,7 @@ from .compose import (
     parse_style,
     resolve_style,
 )
+from .drawing import draw_glyphs
 from .errors import DataError, UsageError
 from .models import GENERATORS, ModelConfig, build_generator, fast_layout
 from .readers import ensemble_probability, load_recognizers
@@ -439,20 +441,6 @@ def _noise(k: int, z_dim: int, seed: int) -> torch.Tensor:
     return z
 
 
-def _generate(model: Model, a: torch.Tensor, b: torch.Tensor, sym: int, style: torch.Tensor,
-              z: torch.Tensor) -> torch.Tensor:
-    """Glyphs (R, S, S), one per row: characters a, b, style and noise code z[row]."""
-    name = SYMMETRIES[sym]
-    outs = []
-    for i in range(0, len(a), _BATCH):
-        j = slice(i, i + _BATCH)
-        ga = model.style_glyphs[style[j], a[j]].contiguous(memory_format=torch.channels_last)
-        gtb = transform(model.style_glyphs[style[j], b[j]], name).contiguous(
-            memory_format=torch.channels_last)
-        outs.append(model.generator(ga, gtb, a[j], b[j], torch.full_like(a[j], sym), z[j]))
-    return torch.cat(outs)[:, 0].clamp(0, 1)
-
-
 def _legibility(model: Model, glyphs: torch.Tensor, a: torch.Tensor, b: torch.Tensor,
                 symmetry: str) -> tuple[np.ndarray, np.ndarray]:
     """(p_upright, p_turned), each (R,), of glyphs (R, S, S) in one recogniser pass."""
@@ -528,7 +516,8 @@ def _read(model: Model, rows: list[tuple[str, str, int, int]], z: torch.Tensor, 
     a = torch.tensor([model.chars.index(r[0]) for r in rows])
     b = torch.tensor([model.chars.index(r[1]) for r in rows])
     style = torch.tensor([r[2] for r in rows])
-    glyphs = _generate(model, a, b, SYMMETRIES.index(symmetry), style, z[[r[3] for r in rows]])
+    glyphs = draw_glyphs(model.generator, model.style_glyphs, a, b, style, symmetry,
+                         z[[r[3] for r in rows]], _BATCH)[:, 0]
     p_up, p_turn = _legibility(model, glyphs, a, b, symmetry)
     return glyphs, np.stack([p_up, p_turn])
 

@@ -20,6 +20,11 @@ For each symmetry it measures, with the held-out judge (see judge.py) and option
 Everything is deterministic for a seed: styles are the first N of the model's style bank (the
 most legible training fonts, one per family), and each style gets one seeded noise code z, shared
 by all its pairs the way a word shares one z.
+
+`Draw` draws the model's glyphs through make's own drawing: `drawing.draw_glyphs` for the first
+stage (methods "model" and "ranked"; "delivered" traces those), `ambigram.refine` for the 64 px
+second stage and `ambigram.best_case` for the case-free pairs, so the figures measure the very
+glyphs `make` writes.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ import torch
 
 from . import baselines, vectorize
 from .ambigram import Model, trace_settings
+from .drawing import draw_glyphs
 from .errors import UsageError
 from .judge import Judge
 from .models import ModelConfig
@@ -124,28 +130,30 @@ class Draw:
         if method == "refined":  # read at the first stage's size, as the judge reads all
             return shrink(delivered(self._refined(a, b, s), torch.get_num_threads()),
                           self.bank.cfg.image_size)
+        if method == "model":
+            return self._model(a, b, s, self.z[s.to(self.z.device)]).cpu()
         out = []
         dev = self.bank.glyphs.device
         for aa, bb, ss in zip(a.split(self.batch), b.split(self.batch), s.split(self.batch),
                               strict=True):
             aa, bb, ss = aa.to(dev), bb.to(dev), ss.to(dev)
-            ga = self.bank.glyphs[ss, aa]
-            gtb = transform(self.bank.glyphs[ss, bb], self.symmetry)
-            if method in ("model", "ranked"):
-                sym = torch.full_like(aa, SYMMETRIES.index(self.symmetry))
-                x = self.bank.G(ga, gtb, aa, bb, sym, self.z[ss])
-                if method == "ranked":
-                    x = self._best_candidate(x, ga, gtb, aa, bb, sym)
-            elif method == "overlay":
-                x = baselines.overlay(ga, gtb)
-            elif method == "upright":
-                x = baselines.upright(ga, gtb)
+            if method == "ranked":
+                x = self._best_candidate(aa, bb, ss)
+            elif method in ("overlay", "upright"):
+                ga = self.bank.glyphs[ss, aa]
+                gtb = transform(self.bank.glyphs[ss, bb], self.symmetry)
+                x = getattr(baselines, method)(ga, gtb)
             else:
                 raise ValueError(f"unknown method {method!r}")
             out.append(x.clamp(0, 1).cpu())
         return torch.cat(out) if out else torch.zeros(0, 1, self.bank.cfg.image_size,
                                                       self.bank.cfg.image_size)
 
+    def _model(self, a: torch.Tensor, b: torch.Tensor, s: torch.Tensor, z: torch.Tensor
+               ) -> torch.Tensor:
+        """The generator's glyphs of rows (a, b, style, code z), drawn as `make` draws them
+        (drawing.draw_glyphs), in this Draw's batches; on the bank's device."""
+        return draw_glyphs(self.bank.G, self.bank.glyphs, a, b, s, self.symmetry, z, self.batch)
 
     def _case_free(self, a: torch.Tensor, b: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
         """Each pair in whichever of its case combinations (a/b, A/B, a/B, A/b) `make`'s
@@ -170,21 +178,21 @@ class Draw:
                      s.tolist(), self.symmetry)
         return torch.from_numpy(out)[:, None].to(self.bank.glyphs.device)
 
-    def _best_candidate(self, first: torch.Tensor, ga: torch.Tensor, gtb: torch.Tensor,
-                        a: torch.Tensor, b: torch.Tensor, sym: torch.Tensor) -> torch.Tensor:
-        """What `make` does per cell: K noise codes, keep the one the model's own recognisers
-        read best from both directions (the lower of the two probabilities)."""
+    def _best_candidate(self, a: torch.Tensor, b: torch.Tensor, s: torch.Tensor
+                        ) -> torch.Tensor:
+        """What `make` does per cell: K noise codes (the style's first), keep the one the
+        model's own recognisers read best from both directions (the lower of the two
+        probabilities)."""
         g = torch.Generator().manual_seed(len(a))
-        cands, scores = [first], []
+        cands = [self._model(a, b, s, self.z[s])]
         for _ in range(RANKED_CANDIDATES - 1):
             z = torch.randn(len(a), self.bank.cfg.z_dim, generator=g).to(a.device)
-            cands.append(self.bank.G(ga, gtb, a, b, sym, z))
+            cands.append(self._model(a, b, s, z))
 
         def p(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
             return ensemble_probability(self.bank.recognizers, self.groups, x, y)
 
-        for x in cands:
-            scores.append(torch.minimum(p(x, a), p(transform(x, self.symmetry), b)))
+        scores = [torch.minimum(p(x, a), p(transform(x, self.symmetry), b)) for x in cands]
         best = torch.stack(scores, 1).argmax(1)
         return torch.stack(cands, 1)[torch.arange(len(a)), best]
 

@@ -2,7 +2,8 @@
 their glyphs are in ambictl.readers, the symmetries they are conditioned on in ambictl.symmetry).
 
 Images are (B, 1, S, S) float tensors with ink = 1 on 0. Generators are chosen by name
-(`ModelConfig.kind`, `GENERATORS`), and every place that makes one calls `build_generator`.
+(`ModelConfig.kind`, `GENERATORS`), every place that makes one calls `build_generator`, and
+every place that draws glyphs with one (make, eval, sample grids) calls `drawing.draw_glyphs`.
 
 The generator is a "glyph fusion" U-Net. For a pair (a, b) under a symmetry T it sees the glyph `a`
 and the glyph `b` already transformed (T(b)), both drawn in one real font: that font IS the style,

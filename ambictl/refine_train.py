@@ -22,6 +22,7 @@ from . import atomic, augment, weights
 from .ambigram import load_model
 from .dataset import GlyphSet, load_dataset
 from .device import pick_device
+from .drawing import draw_glyphs
 from .errors import DataError, UsageError
 from .glyphs import GlyphTable, PairSampler, to_model_size
 from .models import Discriminator, ModelConfig, fast_layout
@@ -60,6 +61,9 @@ class RefineTrainConfig:
     # The refiner may move ink within the first stage's strokes but not redraw the letter:
     # L1 between its glyph shrunk to 32 px and the first stage's.
     tie_weight: float = 10.0
+    # ...and may not add texture the first stage's glyph lacks: L1 at 64 px against that glyph
+    # enlarged (smooth), which costs every bump and little for sharpening an edge.
+    smooth_weight: float = 0.0
     ink_weight: float = 5.0
     ink_cap: float = 1.15  # at most this x the first stage's ink
     ema: float = 0.998
@@ -98,8 +102,7 @@ class RefineTrainer:
         z = torch.randn(n, self.G.cfg.z_dim, generator=self.rng, device=self.device)
         z[: n // 4] = 0  # make's first candidate is code 0: train on it as often as it is used
         with torch.no_grad():
-            g32 = self.G(self.t32.glyphs[font, a], transform(self.t32.glyphs[font, b], sym),
-                         a, b, sym, z)
+            g32 = draw_glyphs(self.G, self.t32.glyphs, a, b, font, sym, z)
         return {"a": a, "b": b, "sym": sym, "g32": g32, "ref_a": self.t64.glyphs[font, a],
                 "ref_tb": transform(self.t64.glyphs[font, b], sym)}
 
@@ -126,11 +129,12 @@ class RefineTrainer:
         cls, short = legibility_terms(self.recognizers, small, labels, self.groups,
                                       self.tcfg.cls_draws, self.tcfg.margin, self.rng)
         tie = (small[: len(x)] - t["g32"]).abs().mean()
+        smooth = (x - enlarge(t["g32"], x.shape[-1])).abs().mean()
         ink = F.relu(x.mean((1, 2, 3)) / t["g32"].mean((1, 2, 3)).clamp_min(1e-3)
                      - self.tcfg.ink_cap).mean()
         c = self.tcfg
         loss = (c.adv_weight * adv + c.cls_weight * (cls + c.margin_weight * short)
-                + c.tie_weight * tie + c.ink_weight * ink)
+                + c.tie_weight * tie + c.smooth_weight * smooth + c.ink_weight * ink)
         self.opt_r.zero_grad(set_to_none=True)
         loss.backward()
         self.opt_r.step()
@@ -141,8 +145,8 @@ class RefineTrainer:
                               for r in self.recognizers]).all(0)
             read = (ok.chunk(2)[0] & ok.chunk(2)[1]).float().mean()
         return {"loss_d": loss_d.item(), "adv": adv.item(), "cls": cls.item(),
-                "margin": short.item(), "tie": tie.item(), "ink": ink.item(),
-                "read": read.item()}
+                "margin": short.item(), "tie": tie.item(), "smooth": smooth.item(),
+                "ink": ink.item(), "read": read.item()}
 
 
     def state(self) -> dict[str, Any]:
@@ -172,8 +176,7 @@ class RefineTrainer:
             sym = torch.full((n,), SYMMETRIES.index(s_name), device=self.device)
             f = torch.tensor(fonts, device=self.device)
             z = torch.zeros(n, self.G.cfg.z_dim, device=self.device)
-            g32 = self.G(self.t32.glyphs[f, a], transform(self.t32.glyphs[f, b], sym), a, b,
-                         sym, z)
+            g32 = draw_glyphs(self.G, self.t32.glyphs, a, b, f, sym, z)
             x = self.R_ema(g32, self.t64.glyphs[f, a], transform(self.t64.glyphs[f, b], sym),
                            a, b, sym)
             tiles = torch.stack([enlarge(g32, x.shape[-1]), x, transform(x, sym)], 1)

@@ -15,7 +15,8 @@ The generator's weights are averaged (EMA) for sampling.
 
 Runs on CPU, CUDA, or several GPUs through `torchrun -m ambictl train ...` (DDP) unchanged.
 This module is the run (its two stages, checkpoints, samples, progress); the recognisers and how
-one is trained are in ambictl.readers, devices and DDP in ambictl.device.
+one is trained are in ambictl.readers, devices and DDP in ambictl.device, the drawing its sample
+grids use (make's) in ambictl.drawing.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from torch import nn
 from . import atomic, augment, weights
 from .dataset import load_dataset
 from .device import Dist, any_stop, broadcast, init_distributed, pick_device
+from .drawing import draw_glyphs
 from .errors import AmbictlError, DataError, UsageError
 from .glyphs import GlyphTable, PairSampler
 from .models import Discriminator, ModelConfig, build_generator, fast_layout
@@ -287,7 +289,7 @@ def sample_grid(G: nn.Module, table: GlyphTable, styles: list[int], pairs: list[
         f = torch.tensor(styles, device=device)
         ga, gtb = table.glyphs[f, a], transform(table.glyphs[f, b], sym)
         z = torch.zeros(len(styles), G.cfg.z_dim, device=device)
-        x = G(ga, gtb, a, b, sym, z)
+        x = draw_glyphs(G, table.glyphs, a, b, f, sym, z)
         tiles = torch.stack([ga, gtb, x, transform(x, sym)], 1)  # (styles, 4, 1, S, S)
         rows.append(torch.cat([torch.cat(list(t), -1) for t in tiles], -1)[0])
     grid = torch.cat(rows, -2)
