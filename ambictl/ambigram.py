@@ -85,16 +85,18 @@ DEFAULT_HEIGHT = 256
 AUTO_STYLES = 4  # styles `style="auto"` tries: the bank's first (plainest) fonts
 CASE_MARGIN = 0.1  # legibility another case combination must gain over the typed one
 WEAK = 0.5  # a cell whose legibility is under this is reported as weak
-# Tracing: a 128 px working resolution (4x a 32 px glyph, 2x a refined 64 px one), one
-# refinement round. Measured on the generator's glyphs, the outline re-rasterised at 32 px
-# keeps IoU >= 0.97 with the bitmap while staying smooth.
-TRACE = {"smooth": 1.0, "refine": 1}
-TRACE_PX = 128
+# Tracing, by glyph size: a 128 px working resolution, one refinement round. 32 px (the first
+# stage): the outline re-rasterised at 32 px keeps IoU >= 0.97 with the bitmap while staying
+# smooth. 64 px (the refiner's): three times the blur and twice the tolerance, in 64 px units;
+# with 32 px settings a 64 px outline follows every small bump (wobble 1.9x the 32 px trace's
+# on the bench words, 1.04x with these; docs/experiments.md).
+TRACE = {32: {"upsample": 4, "smooth": 1.0, "refine": 1},
+         64: {"upsample": 2, "smooth": 3.0, "tolerance": 0.8, "refine": 1}}
 
 
 def trace_settings(size: int) -> dict[str, Any]:
-    """vectorize.trace's settings for glyphs of `size` px."""
-    return {"upsample": max(1, TRACE_PX // size), **TRACE}
+    """vectorize.trace's settings for glyphs of `size` px (other sizes: 32 px's, scaled)."""
+    return TRACE.get(size) or {**TRACE[32], "upsample": max(1, 128 // size)}
 
 
 # --- the model ------------------------------------------------------------------------------

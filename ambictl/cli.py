@@ -375,11 +375,11 @@ def train_cmd(
     out: Annotated[Path, typer.Option("-o", "--out", help="Run folder: checkpoint, samples, "
                                       "metrics, weights.pt.")],
     what: Annotated[str, typer.Option(
-        help="'generator' (recognisers, then the GAN, then the 64 px refiner), 'classifier' "
-             "(recognisers only) or 'refiner' (only the 64 px refiner, on --weights \\[default: "
-             "the shipped model]).")] = "generator",
+        help="'generator' (recognisers, then the GAN), 'classifier' (recognisers only) or "
+             "'refiner' (the experimental 64 px second stage, on --weights \\[default: the "
+             "shipped model]).")] = "generator",
     steps: Annotated[int | None, typer.Option(help="Generator steps \\[default: 8000; "
-                                              "300 with --words; refiner: 1500].")] = None,
+                                              "300 with --words; refiner: 2000].")] = None,
     batch_size: Annotated[int | None, typer.Option(help="Batch size \\[default: 32].")] = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda or mps.")] = "auto",

@@ -63,7 +63,7 @@ class RefineTrainConfig:
     tie_weight: float = 10.0
     # ...and may not add texture the first stage's glyph lacks: L1 at 64 px against that glyph
     # enlarged (smooth), which costs every bump and little for sharpening an edge.
-    smooth_weight: float = 0.0
+    smooth_weight: float = 20.0
     ink_weight: float = 5.0
     ink_cap: float = 1.15  # at most this x the first stage's ink
     ema: float = 0.998

@@ -24,7 +24,6 @@ from __future__ import annotations
 import copy
 import json
 import os
-import shutil
 import signal
 import time
 from collections.abc import Iterator
@@ -104,9 +103,10 @@ class TrainConfig:
     pairs: list[tuple[str, str, str]] | None = None  # fine-tune on just these (a, b, symmetry)
     symmetry_weights: tuple[float, float, float] = (0.6, 0.2, 0.2)
     model: dict[str, Any] = field(default_factory=dict)  # ModelConfig overrides
-    # The 64 px second stage (ambictl.refine), trained after the GAN on its finished weights:
-    # refine_train.RefineTrainConfig fields; steps 0 = no refiner.
-    refine: dict[str, Any] = field(default_factory=lambda: {"steps": 1500})
+    # The 64 px second stage (ambictl.refine) for `what="refiner"`, on finished weights:
+    # refine_train.RefineTrainConfig fields. Not part of a generator run: measured, it did not
+    # make words read better (README, "The 64 px refiner").
+    refine: dict[str, Any] = field(default_factory=lambda: {"steps": 2000})
 
     @classmethod
     def quick(cls) -> TrainConfig:
@@ -392,9 +392,8 @@ def train(dataset: str | os.PathLike[str], run_dir: str | os.PathLike[str], tcfg
           what: str = "generator", progress: Any = None) -> RunResult:
     """Run training into `run_dir`: checkpoint.pt (resumable), weights.pt, samples/, metrics.jsonl.
 
-    `what`: "generator" (recognisers first, then the GAN, then the 64 px refiner unless
-    tcfg.refine["steps"] is 0), "classifier" (recognisers only) or "refiner" (only the refiner,
-    on `init_weights`: see refine_train.train_refiner).
+    `what`: "generator" (recognisers first, then the GAN), "classifier" (recognisers only) or
+    "refiner" (the 64 px second stage on the finished `init_weights`: refine_train.train_refiner).
     `init_weights`: start from a shipped model (fine-tune, e.g. on one word pair's pairs).
     """
     if what == "refiner":
@@ -464,22 +463,9 @@ def train(dataset: str | os.PathLike[str], run_dir: str | os.PathLike[str], tcfg
                 "val_accuracy": rec_acc})
         return RunResult(run, 0, path, {}, rec_acc, time.time() - t0)
     with stop_on_signals() as flag:  # from here on, Ctrl-C stops at a checkpoint
-        result = _train_generator(mcfg, tcfg, table, recognizers, dev, ddp, ckpt=ckpt,
-                                  init=init, manifest=manifest, run=run, log=log, bar=bar,
-                                  rec_acc=rec_acc, flag=flag, t0=t0)
-    if not tcfg.refine.get("steps") or not ddp.main:
-        return result
-    # Stage 3, in run/refiner: the refiner on the finished weights, which it then replaces. A
-    # refiner run goes on only if the generator it was refining did not change since.
-    refiner_run = run / "refiner"
-    if ckpt is None or result.steps > int(ckpt["trainer"]["step"]):
-        shutil.rmtree(refiner_run, ignore_errors=True)
-    refined = _refine(dataset, refiner_run, result.weights_path, tcfg, device,
-                      (refiner_run / "refine_checkpoint.pt").is_file(), bar)
-    atomic.write_bytes(result.weights_path, refined.weights_path.read_bytes())
-    return replace(result, metrics={**result.metrics, **{f"refine_{k}": v for k, v in
-                                                         refined.metrics.items()}},
-                   seconds=time.time() - t0)
+        return _train_generator(mcfg, tcfg, table, recognizers, dev, ddp, ckpt=ckpt, init=init,
+                                manifest=manifest, run=run, log=log, bar=bar, rec_acc=rec_acc,
+                                flag=flag, t0=t0)
 
 
 def _refine(dataset: str | os.PathLike[str], run: Path, init_weights: str | os.PathLike[str],

@@ -58,7 +58,7 @@ SLOW = {
     "test_train_into_an_existing_file_is_one_line",
     "test_styles_sheet_draws_every_style",
     # test_refine.py: three training runs
-    "test_train_chains_the_refiner_and_trains_it_alone_on_finished_weights",
+    "test_the_refiner_trains_on_finished_weights_and_resumes",
 }
 
 

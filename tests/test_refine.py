@@ -1,5 +1,5 @@
 """The 64 px second stage: the network, a model file carrying it, make and eval drawing through it,
-and its training (chained after the GAN, or alone on finished weights)."""
+and its training on finished weights."""
 
 from __future__ import annotations
 
@@ -99,18 +99,20 @@ def test_a_refiner_that_does_not_fit_its_model_is_refused_in_one_line(plain: Pat
     assert "\n" not in str(e.value)
 
 
-def test_train_chains_the_refiner_and_trains_it_alone_on_finished_weights(small_dataset,
-                                                                          tmp_path: Path) -> None:
+def test_the_refiner_trains_on_finished_weights_and_resumes(small_dataset, tmp_path: Path
+                                                            ) -> None:
     run = train(small_dataset.path, tmp_path / "run", tiny_config(), device="cpu")
-    payload = weights.load(run.weights_path, "model")
-    assert payload["refiner"]["glyphs"].shape[-1] == 64
-    assert (tmp_path / "run" / "refiner" / "samples.png").is_file()
-    assert load_model(run.weights_path).refiner is not None
+    assert "refiner" not in weights.load(run.weights_path, "model")  # a generator run has none
 
     alone = replace_refine(tiny_config(), steps=2)
     only = train(small_dataset.path, tmp_path / "only", alone, device="cpu", what="refiner",
                  init_weights=str(run.weights_path))
-    assert only.steps == 2 and "refiner" in weights.load(only.weights_path, "model")
+    payload = weights.load(only.weights_path, "model")
+    assert only.steps == 2 and payload["refiner"]["glyphs"].shape[-1] == 64
+    assert torch.equal(payload["generator"]["out.weight"],
+                       weights.load(run.weights_path, "model")["generator"]["out.weight"])
+    assert (tmp_path / "only" / "samples.png").is_file()
+    assert load_model(only.weights_path).refiner is not None
     with pytest.raises(UsageError, match="--resume"):
         train(small_dataset.path, tmp_path / "only", alone, device="cpu", what="refiner",
               init_weights=str(run.weights_path))
