@@ -88,7 +88,7 @@ WEAK = 0.5  # a cell whose legibility is under this is reported as weak
 # Tracing, by glyph size: a 128 px working resolution, one refinement round. 32 px (the first
 # stage): the outline re-rasterised at 32 px keeps IoU >= 0.97 with the bitmap while staying
 # smooth. 64 px (the refiner's): three times the blur and twice the tolerance, in 64 px units;
-# with 32 px settings a 64 px outline follows every small bump (wobble 1.9x the 32 px trace's
+# with 32 px settings a 64 px outline follows every small bump (wobble 2.0x the 32 px trace's
 # on the bench words, 1.04x with these; docs/experiments.md).
 TRACE = {32: {"upsample": 4, "smooth": 1.0, "refine": 1},
          64: {"upsample": 2, "smooth": 3.0, "tolerance": 0.8, "refine": 1}}
