@@ -11,6 +11,7 @@ import hashlib
 import io
 import json
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +67,9 @@ def load(path: str | os.PathLike[str], kind: str) -> dict[str, Any]:
     if not path.is_file():
         raise DataError(f"no {kind} file at {path}")
     try:
-        blob = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch's own remarks on a bad file ("pickle protocol
+            warnings.simplefilter("ignore")  # 133") would add lines to the one error line
+            blob = torch.load(path, map_location="cpu", weights_only=True)
     except Exception:  # truncated, random bytes, or a pickle that wants to run code
         raise DataError(f"refusing {path}: it is truncated, not a weights file, or holds "
                         "objects that are not allowed (nothing in it was run)") from None

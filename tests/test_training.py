@@ -7,6 +7,7 @@ import pickle
 import signal
 import subprocess
 import time
+import warnings
 from dataclasses import replace
 from pathlib import Path
 
@@ -254,6 +255,15 @@ def test_safe_loading_refuses_tampered_truncated_and_code(tmp_path: Path) -> Non
     (tmp_path / "cut.pt").write_bytes(path.read_bytes()[:100])
     with pytest.raises(DataError, match="truncated"):
         weights.load(tmp_path / "cut.pt", "model")
+
+    # Bytes that look like a pickle of an unknown protocol make torch warn: the one error line
+    # must stay the only output.
+    (tmp_path / "junk.pt").write_bytes(b"\x80\x85" + bytes(range(256)) * 4)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        with pytest.raises(DataError, match="truncated"):
+            weights.load(tmp_path / "junk.pt", "model")
+    assert not seen, [str(w.message) for w in seen]
 
     class Evil:
         def __reduce__(self):
