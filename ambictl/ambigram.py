@@ -95,7 +95,8 @@ TRACE = {32: {"upsample": 4, "smooth": 1.0, "refine": 1},
 
 
 def trace_settings(size: int) -> dict[str, Any]:
-    """vectorize.trace's settings for glyphs of `size` px (other sizes: 32 px's, scaled)."""
+    """vectorize.trace's settings for glyphs of `size` px (other sizes: 32 px's settings at
+    the same 128 px working resolution)."""
     return TRACE.get(size) or {**TRACE[32], "upsample": max(1, 128 // size)}
 
 
