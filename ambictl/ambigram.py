@@ -2,8 +2,11 @@
 
 How a word is made:
 
-1. Each cell gets a pair (a, b) (see `symmetry.pair_cells`) and the case combinations it may be
-   drawn in (`symmetry.case_options`: as typed, or any of a/b, A/B, a/B, A/b), and the word a
+1. Each cell gets a pair (a, b) (see `symmetry.pair_cells`; words of different lengths get
+   cells of two letters one way and one the other, drawn twice as wide (ambictl.cells), in the
+   split `symmetry.align` finds: every cell any split can use is drawn at noise code 0 and the
+   split whose weakest cell reads best is kept, in `scan_styles`) and the case combinations it
+   may be drawn in (`symmetry.case_options`: as typed, or any of a/b, A/B, a/B, A/b), and the word a
    style: one font of the model's style bank, whose glyphs of a and b (b already turned into
    the output's frame) the generator fuses. One font for every cell is what keeps the
    lettering consistent. `style="auto"` draws every cell in every case combination at noise
@@ -46,7 +49,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from . import atomic, compose, output, vectorize
+from . import atomic, cells, compose, output, vectorize
 from . import weights as weight_files
 from .compose import (
     DEFAULT_CANDIDATES,
@@ -61,16 +64,20 @@ from .compose import (
 from .drawing import draw_glyphs
 from .errors import DataError, UsageError
 from .models import GENERATORS, ModelConfig, build_generator, fast_layout
-from .readers import ensemble_probability, load_recognizers
+from .readers import load_recognizers
 from .refine import Refiner, RefinerConfig, shrink
 from .styles import FontStyle, font_style
 from .symmetry import (
     SYMMETRIES,
+    align,
     case_choices,
     case_groups,
     case_options,
+    cell_candidates,
     check_case,
+    describe_split,
     pair_cells,
+    split_readings,
     transform,
 )
 from .symmetry import apply as apply_symmetry
@@ -227,10 +234,16 @@ def _refiner(entry: object, cfg: ModelConfig, n_styles: int, bad: Any
 # --- what is delivered -----------------------------------------------------------------------
 
 
-def trace_glyphs(glyphs: np.ndarray) -> list[list[vectorize.BezierPath]]:
-    """Each glyph (S, S) traced as `make` writes it: closed Bézier contours, holes kept."""
-    settings = trace_settings(glyphs.shape[-1])
-    return [vectorize.trace(g, threshold=compose.INK, **settings) for g in glyphs]
+def trace_glyphs(glyphs: compose.Glyphs) -> list[list[vectorize.BezierPath]]:
+    """Each glyph (S, S) or (S, 2S) traced as `make` writes it: closed Bézier contours, holes
+    kept, with the tracing settings for its height S."""
+    return [vectorize.trace(g, threshold=compose.INK, **trace_settings(g.shape[0]))
+            for g in compose.as_cells(glyphs)]
+
+
+def _row(glyphs: list[np.ndarray]) -> np.ndarray | list[np.ndarray]:
+    """A word's cells: one (n, S, S) array when every cell is one letter wide, else the list."""
+    return np.stack(glyphs) if all(g.shape == glyphs[0].shape for g in glyphs) else glyphs
 
 
 def offsets(layout: compose.Layout) -> list[tuple[float, float]]:
@@ -239,15 +252,17 @@ def offsets(layout: compose.Layout) -> list[tuple[float, float]]:
 
 
 def delivered(outlines: list[list[vectorize.BezierPath]], layout: compose.Layout,
-              scale: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+              scale: float = 1.0) -> tuple[np.ndarray | list[np.ndarray], np.ndarray]:
     """What a reader of `make`'s SVG or PNG sees: each cell's outline rasterised back at the
-    cell's size (n, S, S), and the whole picture rendered from the outlines at `scale` x the
-    layout's size (the PNG `make` writes at that height). `eval` reads exactly these."""
-    s = layout.size
-    cells = np.stack([vectorize.rasterize(o, (s, s)) for o in outlines]).astype(np.float32)
+    cell's size, and the whole picture rendered from the outlines at `scale` x the layout's
+    size (the PNG `make` writes at that height). `eval` reads exactly these. The cells are one
+    (n, S, S) float32 array when every cell is square, else a list of (S, W_i) float32 arrays
+    (a double-width cell is (S, 2S))."""
+    cells = [vectorize.rasterize(o, (layout.size, w)).astype(np.float32)
+             for o, w in zip(outlines, layout.widths, strict=True)]
     picture = output.coverage(outlines, offsets(layout), layout.width, layout.height,
                               round(layout.height * scale))
-    return cells, picture
+    return _row(cells), picture
 
 
 # --- results --------------------------------------------------------------------------------
@@ -275,8 +290,10 @@ class GlyphScore:
 class Ambigram:
     """A finished ambigram: its glyphs, scores and alternatives, and ways to save it.
 
-    `glyphs` (n, S, S) float32 in [0, 1] are the chosen cells left to right; `bitmap` is the
-    composed picture; `to_svg`/`to_png`/`save` draw it from traced vector outlines.
+    `glyphs` float32 in [0, 1] are the chosen cells left to right: (n, S, S), or for words
+    of different lengths a list of (S, S) and (S, 2S) cells (a cell holding two letters one
+    way, ambictl.cells); `bitmap` is the composed picture; `to_svg`/`to_png`/`save` draw it
+    from traced vector outlines.
     """
 
     word1: str
@@ -287,8 +304,9 @@ class Ambigram:
     seed: int
     candidates: int
     case: str
-    pairs: list[tuple[str, str]]  # (upright, turned) character of each cell, as drawn
-    glyphs: np.ndarray
+    pairs: list[tuple[str, str]]  # (upright, turned) letters of each cell, as drawn: one
+    # each, or two one way and one the other (symmetry.align)
+    glyphs: np.ndarray | list[np.ndarray]
     scores: list[GlyphScore]
     alternatives: list[np.ndarray] = field(repr=False)
     alternative_scores: list[np.ndarray] = field(repr=False)
@@ -301,9 +319,7 @@ class Ambigram:
     @property
     def drawn(self) -> tuple[str, str]:
         """The two readings letter for letter, in the case each cell was drawn in."""
-        up = "".join(a for a, _ in self.pairs)
-        turned = "".join(b for _, b in self.pairs)
-        return up, turned if self.symmetry == "flip" else turned[::-1]
+        return split_readings(self.pairs, self.symmetry)
 
     @property
     def weak(self) -> list[GlyphScore]:
@@ -341,7 +357,7 @@ class Ambigram:
     def offsets(self) -> list[tuple[float, float]]:
         return offsets(self.layout)
 
-    def delivered(self, scale: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    def delivered(self, scale: float = 1.0) -> tuple[np.ndarray | list[np.ndarray], np.ndarray]:
         """What a reader of the SVG or PNG sees; see `delivered`."""
         return delivered(self.outlines, self.layout, scale)
 
@@ -386,6 +402,9 @@ class Ambigram:
         """What the style search chose, which cells read poorly and what to try: lines for a
         person (make prints them on stderr)."""
         lines = []
+        if any(len(a) + len(b) > 2 for a, b in self.pairs):
+            lines.append(f"cells: {describe_split(self.pairs, self.symmetry)} (a cell with two "
+                         "letters one way and one the other is drawn twice as wide)")
         if len(self.style_scan) > 1:
             (_, _, best), (st, name, second) = self.style_scan[0], self.style_scan[1]
             lines.append(f"style {self.style} ({self.style_name}) read best of the "
@@ -411,9 +430,9 @@ class Ambigram:
 
     def sheet_png(self) -> bytes:
         """Contact sheet of every cell's alternatives, upright and turned; see output.sheet_png."""
-        settings = trace_settings(self.glyphs.shape[-1])
-        delivered = [np.stack([vectorize.round_trip(g, threshold=compose.INK, **settings)
-                               for g in alts]) for alts in self.alternatives]
+        delivered = [np.stack([vectorize.rasterize(o, g.shape)  # each glyph's round trip
+                               for o, g in zip(trace_glyphs(alts), alts, strict=True)])
+                      for alts in self.alternatives]
         return output.sheet_png(delivered, self.alternative_scores, self.alternative_pairs,
                                 self.picks, self.symmetry)
 
@@ -425,6 +444,7 @@ class Ambigram:
                 "candidates": self.candidates, "case": self.case, "drawn": list(self.drawn),
                 "style_scan": [{"style": st, "name": name, "weakest": round(v, 4)}
                                for st, name, v in self.style_scan],
+                "split": describe_split(self.pairs, self.symmetry),
                 "legibility": round(self.legibility, 4),
                 "stroke": round(self.stroke, 3),
                 "picks": list(self.picks),
@@ -444,23 +464,12 @@ def _noise(k: int, z_dim: int, seed: int) -> torch.Tensor:
     return z
 
 
-def _legibility(model: Model, glyphs: torch.Tensor, a: torch.Tensor, b: torch.Tensor,
-                symmetry: str) -> tuple[np.ndarray, np.ndarray]:
-    """(p_upright, p_turned), each (R,), of glyphs (R, S, S) in one recogniser pass."""
-    x = glyphs[:, None]
-    views = torch.cat([x, transform(x, symmetry)])
-    p = ensemble_probability(model.recognizers, model.case_groups, views, torch.cat([a, b]),
-                             _BATCH)
-    p = p.reshape(2, len(a)).numpy().astype(np.float64)
-    return p[0], p[1]
-
-
 def cell_options(pairs: list[tuple[str, str]], case: str, chars: str
                  ) -> list[list[tuple[str, str]]]:
     """Per cell, the (upright, turned) characters it may be drawn as (typed first)."""
     out = []
     for i, (a, b) in enumerate(pairs):
-        opts = [o for o in case_options(a, b, case) if all(c in chars for c in o)]
+        opts = [o for o in case_options(a, b, case) if all(c in chars for c in o[0] + o[1])]
         if not opts:
             raise UsageError(f"letter {i + 1} ({a} / {b}) has no {case}-case form in the model "
                              f"({describe_charset(chars)})")
@@ -513,16 +522,26 @@ def refine(model: Model, glyphs: np.ndarray, pairs: list[tuple[str, str]],
 
 
 def _read(model: Model, rows: list[tuple[str, str, int, int]], z: torch.Tensor, symmetry: str
-          ) -> tuple[torch.Tensor, np.ndarray]:
-    """Draw and read rows (upright char, turned char, style, code index): glyphs (R, S, S) and
-    legibility (R,), the lower of the two readings' probabilities."""
-    a = torch.tensor([model.chars.index(r[0]) for r in rows])
-    b = torch.tensor([model.chars.index(r[1]) for r in rows])
-    style = torch.tensor([r[2] for r in rows])
-    glyphs = draw_glyphs(model.generator, model.style_glyphs, a, b, style, symmetry,
-                         z[[r[3] for r in rows]], _BATCH)[:, 0]
-    p_up, p_turn = _legibility(model, glyphs, a, b, symmetry)
-    return glyphs, np.stack([p_up, p_turn])
+          ) -> tuple[list[np.ndarray], np.ndarray]:
+    """Draw and read rows (upright text, turned text, style, code index), texts of one or two
+    letters (ambictl.cells): glyphs (S, W) per row and (2, R) each reading's probability;
+    cells of each width are drawn and read in one pass."""
+    glyphs: list[np.ndarray] = [np.zeros(0)] * len(rows)
+    p = np.zeros((2, len(rows)))
+    wide = np.array([len(r[0]) + len(r[1]) > 2 for r in rows], bool)
+    for part in (np.flatnonzero(~wide), np.flatnonzero(wide)):
+        if not len(part):
+            continue
+        a = cells.index(model.chars, [rows[i][0] for i in part])
+        b = cells.index(model.chars, [rows[i][1] for i in part])
+        style = torch.tensor([rows[i][2] for i in part])
+        drawn = draw_glyphs(model.generator, model.style_glyphs, a, b, style, symmetry,
+                            z[[rows[i][3] for i in part]], _BATCH)
+        p[:, part] = cells.reading_probability(model.recognizers, model.case_groups, drawn, a, b,
+                                               symmetry, _BATCH).numpy()
+        for i, g in zip(part, drawn[:, 0].numpy(), strict=True):
+            glyphs[i] = g
+    return glyphs, p
 
 
 def _case_penalty(option: np.ndarray) -> np.ndarray:
@@ -550,9 +569,9 @@ def best_choice(best: np.ndarray, choices: list[list[int]]) -> tuple[int, float]
 
 def _each_option(model: Model, options: list[list[tuple[str, str]]], styles: list[int],
                  codes: list[int], z: torch.Tensor, symmetry: str
-                 ) -> list[tuple[torch.Tensor, np.ndarray]]:
+                 ) -> list[tuple[list[np.ndarray], np.ndarray]]:
     """Each cell drawn in every one of its case options (cell i in style styles[i], noise code
-    z[codes[i]]), all in one batch: per cell, its glyphs (O_i, S, S) and each option's
+    z[codes[i]]), all in one batch: per cell, its glyphs (one per option) and each option's
     objective (legibility, less CASE_MARGIN where not in the typed case)."""
     rows = [(a, b, st, k) for opts, st, k in zip(options, styles, codes, strict=True)
             for a, b in opts]
@@ -566,11 +585,19 @@ def _each_option(model: Model, options: list[list[tuple[str, str]]], styles: lis
     return out
 
 
-def scan_styles(model: Model, options: list[list[tuple[str, str]]], choices: list[list[int]],
-                symmetry: str, styles: list[int]) -> list[float]:
-    """Each style's weakest cell under its best case choice, drawn at noise code 0 (one batch):
-    the cheap first look that `style="auto"` ranks the styles by."""
-    n = len(options)
+def scan_styles(model: Model, word1: str, word2: str, symmetry: str, case: str,
+                styles: list[int], font: FontStyle | None = None
+                ) -> list[tuple[float, list[tuple[str, str]]]]:
+    """Per style: the cells (symmetry.align: the split of words of different lengths; one
+    letter per cell for equal ones) and the weakest cell's objective under the best case
+    choice, every cell any split can use drawn at noise code 0 in each style in one batch:
+    the cheap first look that `style="auto"` ranks the styles by and that chooses a split."""
+    candidates = cell_candidates(word1, word2, symmetry)
+    options = cell_options(candidates, case, model.chars)
+    if font is not None:
+        options = font_options(options, font)
+    choices = case_choices(options, case)
+    n = len(candidates)
     drawn = _each_option(model, options * len(styles), [s for s in styles for _ in options],
                          [0] * (n * len(styles)), torch.zeros(1, model.config.z_dim), symmetry)
     out = []
@@ -578,26 +605,40 @@ def scan_styles(model: Model, options: list[list[tuple[str, str]]], choices: lis
         best = np.full((n, max(len(o) for o in options)), -np.inf)
         for i, (_, score) in enumerate(drawn[k * n:(k + 1) * n]):
             best[i, :len(score)] = score
-        out.append(best_choice(best, choices)[1])
+        found: tuple[float, list[tuple[str, str]]] | None = None
+        for choice in choices:
+            value = {c: best[i].max() if o < 0 else best[i, o]
+                     for i, (c, o) in enumerate(zip(candidates, choice, strict=True))}
+            split = align(word1, word2, symmetry, value)
+            weakest = min(value[c] for c in split)
+            if found is None or weakest > found[0]:  # ties: the first (typed) choice
+                found = (float(weakest), split)
+        assert found is not None
+        out.append(found)
     return out
 
 
-def best_case(model: Model, cells: list[tuple[str, str]], symmetry: str, styles: list[int],
+def best_case(model: Model, pairs: list[tuple[str, str]], symmetry: str, styles: list[int],
               z: torch.Tensor) -> np.ndarray:
     """Glyphs (n, S, S) of single cells, each in its best case combination as `make` ranks
     them (noise code z[style] per cell): what `eval` measures case freedom with."""
-    drawn = _each_option(model, cell_options(cells, "cell", model.chars), styles, styles, z,
+    drawn = _each_option(model, cell_options(pairs, "cell", model.chars), styles, styles, z,
                          symmetry)
-    return torch.stack([glyphs[int(np.argmax(score))] for glyphs, score in drawn]).numpy()
+    return np.stack([glyphs[int(np.argmax(score))] for glyphs, score in drawn])
 
 
 @dataclass
 class _Candidates:
     """Every candidate of every cell in one style, padded to M per cell."""
 
-    glyphs: np.ndarray  # (n, M, S, S)
+    glyphs: list[np.ndarray]  # per cell (M, S, W): W = 2S for a wide cell
     p: np.ndarray  # (2, n, M): as it is, turned
     option: np.ndarray  # (n, M) index into the cell's options; -1 = padding
+
+    @property
+    def stroke(self) -> np.ndarray:
+        """(n, M) stroke width of every candidate, px."""
+        return np.stack([compose.stroke_width(g) for g in self.glyphs])
 
 
 def _candidates(model: Model, options: list[list[tuple[str, str]]], symmetry: str, style: int,
@@ -609,13 +650,13 @@ def _candidates(model: Model, options: list[list[tuple[str, str]]], symmetry: st
     m = max(len(c) for c in per)
     rows = [(*options[i][o], style, k) for i, c in enumerate(per) for o, k in c]
     glyphs, p = _read(model, rows, z, symmetry)
-    n, size = len(options), model.config.image_size
-    out = _Candidates(np.zeros((n, m, size, size), np.float32), np.zeros((2, n, m)),
-                      np.full((n, m), -1))
+    n = len(options)
+    out = _Candidates([], np.zeros((2, n, m)), np.full((n, m), -1))
     r = 0
-    g = glyphs.numpy().astype(np.float32)
     for i, c in enumerate(per):
-        out.glyphs[i, :len(c)] = g[r:r + len(c)]
+        drawn = np.stack(glyphs[r:r + len(c)]).astype(np.float32)
+        out.glyphs.append(np.concatenate([drawn, np.zeros((m - len(c), *drawn.shape[1:]),
+                                                          np.float32)]))
         out.p[:, i, :len(c)] = p[:, r:r + len(c)]
         out.option[i, :len(c)] = [o for o, _ in c]
         r += len(c)
@@ -695,26 +736,34 @@ def make_ambigram(word1: str, word2: str | None = None, *, symmetry: str = "rota
     model = weights if isinstance(weights, Model) else load_model(weights)
     check_words(w1, w2, model.chars)
     chosen_style = resolve_style(parse_style(style), model.style_names)
-    options = cell_options(pair_cells(w1, w2, symmetry), case, model.chars)
     if font is not None:
         if not isinstance(font, FontStyle):
             font = font_style(font, model.chars, model.config.image_size)
-        options = font_options(options, font)
         model = with_font(model, font)
         chosen_style = len(model.style_names) - 1
-    choices = case_choices(options, case)
+    pairs = pair_cells(w1, w2, symmetry) if len(w1) == len(w2) else None
     with torch.inference_mode():
         scan: list[tuple[int, str, float]] = []
-        if chosen_style == "auto":
-            tried = list(range(min(AUTO_STYLES, len(model.style_names))))
-            weakest = scan_styles(model, options, choices, symmetry, tried)
-            scan = sorted(((s, model.style_names[s], float(v))
-                           for s, v in zip(tried, weakest, strict=True)),
-                          key=lambda t: (-t[2], t[0]))
-            chosen_style = scan[0][0]
+        if chosen_style == "auto" or pairs is None:  # a style to choose, or a split
+            tried = list(range(min(AUTO_STYLES, len(model.style_names)))) \
+                if chosen_style == "auto" else [chosen_style]
+            looks = scan_styles(model, w1, w2, symmetry, case, tried, font)
+            if chosen_style == "auto":
+                scan = sorted(((s, model.style_names[s], v) for s, (v, _) in
+                               zip(tried, looks, strict=True)), key=lambda t: (-t[2], t[0]))
+                chosen_style = scan[0][0]
+            pairs = looks[tried.index(chosen_style)][1]
         assert isinstance(chosen_style, int)
+        options = cell_options(pairs, case, model.chars)
+        if font is not None:
+            options = font_options(options, font)
+        if picks is not None and len(picks) != len(pairs):
+            raise UsageError(f"--pick has {len(picks)} indices; the words were split into "
+                             f"{len(pairs)} cells ({describe_split(pairs, symmetry)}): give one "
+                             "per cell")
         cands = _candidates(model, options, symmetry, chosen_style,
                             _noise(candidates, model.config.z_dim, seed))
+    choices = case_choices(options, case)
     p_up, p_turn = cands.p
     legible = np.minimum(p_up, p_turn)
     objective = legible - _case_penalty(cands.option)  # what is maximised
@@ -724,7 +773,7 @@ def make_ambigram(word1: str, word2: str | None = None, *, symmetry: str = "rota
     # ranked after every candidate in the chosen case.
     outside = np.array([[c >= 0 and o != c for o in row] for c, row in
                         zip(choice, cands.option, strict=True)])
-    stroke = compose.stroke_width(cands.glyphs)
+    stroke = cands.stroke
     chosen, word_stroke = choose(np.where(outside, -np.inf, objective), stroke)
 
     alternatives, alt_scores, alt_pairs, ranked = [], [], [], []
@@ -732,7 +781,7 @@ def make_ambigram(word1: str, word2: str | None = None, *, symmetry: str = "rota
         local, _ = _local(objective, stroke, word_stroke, i)
         keep = _rank(cands.glyphs[i], local - 2.0 * outside[i], chosen[i])
         ranked.append(keep)
-        alternatives.append(cands.glyphs[i, keep])
+        alternatives.append(cands.glyphs[i][keep])
         alt_scores.append(local[keep])
         alt_pairs.append([options[i][cands.option[i, k]] for k in keep])
     if picks is not None:
@@ -743,7 +792,9 @@ def make_ambigram(word1: str, word2: str | None = None, *, symmetry: str = "rota
                                  f"(0 to {len(keep) - 1})")
     picks = picks or (0,) * len(options)
     final = [keep[pk] for keep, pk in zip(ranked, picks, strict=True)]
-    if refined and model.refiner is not None:  # every alternative, in one batch
+    narrow = all(a.shape[-1] == a.shape[-2] for a in alternatives)
+    if refined and model.refiner is not None and narrow:  # every alternative, one batch
+        # (the refiner draws single cells only: a word with wide cells keeps the first stage)
         cut = np.cumsum([len(a) for a in alternatives])[:-1]
         alternatives = np.split(refine(model, np.concatenate(alternatives),
                                        [p for ps in alt_pairs for p in ps], chosen_style,
@@ -763,7 +814,7 @@ def make_ambigram(word1: str, word2: str | None = None, *, symmetry: str = "rota
                     style_name=model.style_names[chosen_style], seed=seed,
                     candidates=candidates, case=check_case(case),
                     pairs=[(s.upright, s.turned) for s in scores],
-                    glyphs=np.stack([a[pk] for a, pk in zip(alternatives, picks, strict=True)]),
+                    glyphs=_row([a[pk] for a, pk in zip(alternatives, picks, strict=True)]),
                     scores=scores,
                     alternatives=alternatives, alternative_scores=alt_scores,
                     alternative_pairs=alt_pairs, stroke=word_stroke, style_scan=scan,

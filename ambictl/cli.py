@@ -195,7 +195,7 @@ def make_cmd(
              "unless another reads clearly better), cell (each letter chooses), keep, upper "
              "or lower.")] = "auto",
     pick: Annotated[str | None, typer.Option(
-        help="Alternative per letter, e.g. 0,2,1,0 (0 = best; see --sheet).")] = None,
+        help="Alternative per cell, e.g. 0,2,1,0 (0 = best; see --sheet).")] = None,
     sheet: Annotated[Path | None, typer.Option(
         help="Also write a contact sheet PNG of each letter's alternatives.")] = None,
     preview: Annotated[bool, typer.Option(
@@ -211,7 +211,8 @@ def make_cmd(
     height: Annotated[int, typer.Option(
         help="PNG height in px (also the size an SVG opens at).")] = 256,
 ) -> None:
-    """Make an ambigram: WORD1 as it is, WORD2 turned. Words of up to 64 letters, equal length."""
+    """Make an ambigram: WORD1 as it is, WORD2 turned. Words of up to 64 letters; of different
+    lengths (Alex Sam), some cells hold two letters one way and one the other."""
     from . import atomic, compose, output
 
     # Everything that can be checked without the model fails here, before torch is imported.
@@ -233,10 +234,9 @@ def make_cmd(
         _check_png(sheet, "the contact sheet")
     if font is not None:  # fontTools only: a bad font fails before torch is imported
         from .styles import check_font
-        from .symmetry import case_options, pair_cells
+        from .symmetry import case_options
 
-        typed = "".join("".join(case_options(a, b, case)[0]) for a, b in pair_cells(w1, w2,
-                                                                                   symmetry))
+        typed = "".join(case_options(w1, w2, case)[0])  # the words as typed (or --case folds)
         # A character no model draws (é) is left to the model's own, clearer, message.
         check_font(font, "".join(c for c in typed if c.isascii() and c.isalnum()))
 
@@ -381,6 +381,9 @@ def train_cmd(
     steps: Annotated[int | None, typer.Option(help="Generator steps \\[default: 8000; "
                                               "300 with --words; refiner: 2000].")] = None,
     batch_size: Annotated[int | None, typer.Option(help="Batch size \\[default: 32].")] = None,
+    wide: Annotated[float | None, typer.Option(
+        help="Double-width cells (words of different lengths) per batch, as a share of the "
+             "batch size \\[default: 0.25].")] = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda or mps.")] = "auto",
     resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --out.")] = False,
@@ -424,6 +427,10 @@ def train_cmd(
         steps = batch_size = None
     cfg = replace(cfg, seed=seed, **{k: v for k, v in (("steps", steps),
                                                         ("batch_size", batch_size)) if v})
+    if wide is not None:
+        if not 0 <= wide <= 4:
+            raise UsageError(f"--wide must be from 0 to 4 (a share of the batch size), got {wide}")
+        cfg = replace(cfg, wide=wide)
     if cfg.steps < 1 or cfg.batch_size < 2:
         raise UsageError("--steps must be >= 1 and --batch-size >= 2")
     if export is not None:
@@ -520,8 +527,11 @@ def eval_cmd(
         help="Styles (fonts of the model's bank) per pair; 0 = all \\[default: 8].")] = None,
     pairs: Annotated[Path | None, typer.Option(
         help="Word pairs file: lines 'word1 word2' \\[default: the shipped list].")] = None,
-    max_words: Annotated[int | None, typer.Option(help="Use only the first N word pairs.")
-                         ] = None,
+    unequal_pairs: Annotated[Path | None, typer.Option(
+        help="Word pairs of different lengths (at most 2:1) \\[default: the shipped list of "
+             "names and words].")] = None,
+    max_words: Annotated[int | None, typer.Option(help="Use only the first N pairs of each "
+                                                  "list.")] = None,
     ocr: Annotated[bool, typer.Option("--ocr/--no-ocr", help="Read words with Tesseract when "
                                       "it is installed.")] = True,
     quick: Annotated[bool, typer.Option("--quick", help="A small subset: rotate, 9 letters, "
@@ -538,7 +548,8 @@ def eval_cmd(
     Per symmetry: the share of character pairs x styles whose both views the judge reads (it
     chooses among the evaluated set only, e.g. the 26 lower-case letters), the same for the
     overlay and upright baselines, word pairs drawn as `make` draws them (its defaults, and
-    the case kept as typed) read glyph by glyph and by Tesseract as delivered, and style
+    the case kept as typed; equal lengths, and a list of different lengths) read glyph by
+    glyph and by Tesseract as delivered, and style
     quality (FID-like realism, diversity across styles). Files go to --out.
     """
     import json
@@ -551,7 +562,7 @@ def eval_cmd(
     _threads(threads)
     cfg = EvalConfig.quick_preset() if quick else EvalConfig()
     given = {"styles": styles, "max_words": max_words}
-    cfg = replace(cfg, seed=seed, ocr=ocr, pairs_file=pairs,
+    cfg = replace(cfg, seed=seed, ocr=ocr, pairs_file=pairs, unequal_file=unequal_pairs,
                   **{k: v for k, v in given.items() if v is not None})
     if chars:
         cfg = replace(cfg, charsets=parse_charsets(chars))

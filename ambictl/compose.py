@@ -4,12 +4,13 @@ Pure functions over strings and numpy arrays (no torch), so input checks and lay
 run and to test. Which letters share a cell (the pairing), the symmetries themselves and the case
 classes live in ambictl.symmetry.
 
-Layout. Every glyph sits in an S x S cell of the model's frame, whose centre line is shared by all
-characters. Cells are spaced by a fixed gap between the ink of neighbours and the picture gets the
-same margin on all sides; the vertical crop is the same above and below the centre line. Each of
-these rules is unchanged by a half turn, a left-right or a top-bottom reflection, so the picture
-turned is *exactly* the picture composed from the turned glyphs in the other order: the other
-reading, to the pixel.
+Layout. Every glyph sits in a cell of the model's frame, S px tall and S wide (2S for a cell of
+two letters one way, ambictl.cells), whose centre line is shared by all characters. Cells are
+spaced by a fixed gap between the ink of neighbours and the picture gets the same margin on all
+sides; the vertical crop is the same above and below the centre line. Each of these rules is
+unchanged by a half turn, a left-right or a top-bottom reflection, so the picture turned is
+*exactly* the picture composed from the turned glyphs in the other order: the other reading, to
+the pixel.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import numbers
 import os
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +26,7 @@ import numpy as np
 
 from . import atomic
 from .errors import UsageError
-from .symmetry import check_case, check_symmetry
+from .symmetry import check_case, check_lengths, check_symmetry
 
 MAX_LENGTH = 64  # letters per word: a longer word is refused (a 64-letter row is already ~2000 px)
 INK = 0.5  # a pixel is ink above this
@@ -70,7 +72,8 @@ def check_words(word1: object, word2: object = None, chars: str | None = None) -
 
     Raises UsageError with one printable line for: non-strings, empty or whitespace-only words,
     words over MAX_LENGTH letters, characters the model does not have (`chars`; None skips that
-    check, e.g. before the model is loaded) and words of different lengths.
+    check, e.g. before the model is loaded) and lengths too different to split into cells
+    (symmetry.check_lengths: a ratio over 2).
     """
     words = []
     for i, w in enumerate((word1, word1 if word2 is None else word2), start=1):
@@ -90,9 +93,7 @@ def check_words(word1: object, word2: object = None, chars: str | None = None) -
             more = f" and {len(bad) - _LIST_AT_MOST} more" if len(bad) > _LIST_AT_MOST else ""
             raise UsageError(f"unsupported character{'s' if len(bad) > 1 else ''} {shown}{more}; "
                              f"the model supports {describe_charset(chars)}")
-    if len(w1) != len(w2):
-        raise UsageError(f"the words have different lengths ({len(w1)} and {len(w2)} "
-                         "characters); only words of equal length are supported for now")
+    check_lengths(w1, w2)
     return w1, w2
 
 
@@ -190,7 +191,8 @@ def check_request(word1: object, word2: object = None, *, symmetry: object = "ro
     check_case(case)
     w1, w2 = check_words(word1, word2, chars)
     picks = parse_pick(pick)  # type: ignore[arg-type]
-    if picks is not None and len(picks) != len(w1):
+    if picks is not None and len(w1) == len(w2) and len(picks) != len(w1):  # (words of
+        # different lengths: checked against the split, once make has chosen it)
         raise UsageError(f"--pick has {len(picks)} indices; give one per letter ({len(w1)})")
     return w1, w2, picks
 
@@ -198,17 +200,22 @@ def check_request(word1: object, word2: object = None, *, symmetry: object = "ro
 # --- layout --------------------------------------------------------------------------------
 
 
+Glyphs = np.ndarray | Sequence[np.ndarray]  # (n, S, S), or n cells (S, W_i) of one height S
+
+
 @dataclass(frozen=True)
 class Layout:
-    """Where each S x S cell goes in the picture: `xs[i]` is its left edge and `top` the row of
-    the picture where the cells' top edge sits (both may be negative: cells overlap and are
-    cropped where they hold no ink)."""
+    """Where each cell goes in the picture: `xs[i]` is its left edge and `top` the row of the
+    picture where the cells' top edge sits (both may be negative: cells overlap and are
+    cropped where they hold no ink). Every cell is `size` (S) px tall and `widths[i]` px wide:
+    S, or 2S for a double-width cell."""
 
     xs: tuple[int, ...]
     top: int
     width: int
     height: int
     size: int
+    widths: tuple[int, ...]
 
 
 def ink_extent(glyph: np.ndarray, threshold: float = EXTENT_INK) -> tuple[int, int]:
@@ -225,47 +232,56 @@ def ink_extent(glyph: np.ndarray, threshold: float = EXTENT_INK) -> tuple[int, i
     return int(cols[0]), int(cols[-1]) + 1
 
 
-def _ink_rows(glyphs: np.ndarray, threshold: float) -> tuple[int, int]:
+def as_cells(glyphs: Glyphs, dtype: type | None = None) -> list[np.ndarray]:
+    """The glyphs as a list of 2-D cells (S, W_i) sharing one height S (views of an array)."""
+    out = [np.asarray(g, dtype=dtype) for g in glyphs]
+    if any(g.ndim != 2 or g.shape[0] != out[0].shape[0] for g in out):
+        raise ValueError(f"expected 2-D glyphs of one height, got shapes {[g.shape for g in out]}")
+    return out
+
+
+def _ink_rows(glyphs: list[np.ndarray], threshold: float) -> tuple[int, int]:
     """Blank rows above and below the ink of all glyphs together."""
-    rows = np.flatnonzero(glyphs.max(axis=(0, 2)) > threshold)
-    size = glyphs.shape[-2]
+    rows = np.flatnonzero(np.max([g.max(axis=1) for g in glyphs], axis=0) > threshold)
+    size = glyphs[0].shape[0]
     if rows.size == 0:
         return size // 2, size // 2
     return int(rows[0]), size - 1 - int(rows[-1])
 
 
-def layout(glyphs: np.ndarray, *, gap: int | None = None, margin: int | None = None) -> Layout:
-    """Cell positions for glyphs (n, S, S): `gap` px between neighbours' ink, `margin` around.
+def layout(glyphs: Glyphs, *, gap: int | None = None, margin: int | None = None) -> Layout:
+    """Cell positions for glyphs (n, S, S) or a list of (S, W_i): `gap` px between
+    neighbours' ink, `margin` around.
 
-    Defaults scale with the cell: gap S/10, margin S/8. The blank band cut from the top equals
-    the one cut from the bottom, so the centre line stays the picture's centre line.
+    Defaults scale with the cell height: gap S/10, margin S/8. The blank band cut from the top
+    equals the one cut from the bottom, so the centre line stays the picture's centre line.
     """
-    glyphs = np.asarray(glyphs)
-    n, size = glyphs.shape[0], glyphs.shape[-1]
+    cells = as_cells(glyphs)
+    size = cells[0].shape[0]
     gap = max(round(size / 10), 1) if gap is None else gap
     margin = max(round(size / 8), 1) if margin is None else margin
-    ext = [ink_extent(g) for g in glyphs]
+    ext = [ink_extent(g) for g in cells]
     xs, x = [], margin - ext[0][0]
     for i, (_left, right) in enumerate(ext):
         xs.append(x)
-        if i + 1 < n:
+        if i + 1 < len(ext):
             x += right + gap - ext[i + 1][0]
     width = xs[-1] + ext[-1][1] + margin
-    blank = min(_ink_rows(glyphs, EXTENT_INK))
+    blank = min(_ink_rows(cells, EXTENT_INK))
     return Layout(xs=tuple(xs), top=margin - blank, width=width,
-                  height=size - 2 * blank + 2 * margin, size=size)
+                  height=size - 2 * blank + 2 * margin, size=size,
+                  widths=tuple(g.shape[1] for g in cells))
 
 
-def compose(glyphs: np.ndarray, lay: Layout | None = None) -> np.ndarray:
+def compose(glyphs: Glyphs, lay: Layout | None = None) -> np.ndarray:
     """The picture (H, W) float32: each glyph pasted at its cell, overlaps resolved by maximum
     (so faint halos of neighbours never add up into ink)."""
-    glyphs = np.asarray(glyphs, dtype=np.float32)
-    lay = lay or layout(glyphs)
+    cells = as_cells(glyphs, np.float32)
+    lay = lay or layout(cells)
     out = np.zeros((lay.height, lay.width), np.float32)
-    s = lay.size
-    for g, x in zip(glyphs, lay.xs, strict=True):
-        x0, x1 = max(x, 0), min(x + s, lay.width)
-        y0, y1 = max(lay.top, 0), min(lay.top + s, lay.height)
+    y0, y1 = max(lay.top, 0), min(lay.top + lay.size, lay.height)
+    for g, x, w in zip(cells, lay.xs, lay.widths, strict=True):
+        x0, x1 = max(x, 0), min(x + w, lay.width)
         if x0 < x1 and y0 < y1:
             tile = g[y0 - lay.top:y1 - lay.top, x0 - x:x1 - x]
             np.maximum(out[y0:y1, x0:x1], tile, out=out[y0:y1, x0:x1])

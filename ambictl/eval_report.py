@@ -211,10 +211,12 @@ def print_report(summary: dict[str, Any], console: Console) -> None:
         return f"[bold]{_pct(m['both'])}[/] / {_pct(m['view1'])} / {_pct(m['view2'])}"
 
     for sym, r in results.items():
-        for method, m in r["words"].items():
-            j, o = m["judge"], (m["ocr"] or {}).get("either")
-            w.add_row(sym, method, trio(j), f"{j['edit']:.2f}", trio(o) if o else "-",
-                      f"{o['edit']:.2f}" if o else "-", str(j["n"]))
+        for key in ("words", "unequal words"):
+            for method, m in r.get(key, {}).items():
+                j, o = m["judge"], (m["ocr"] or {}).get("either")
+                w.add_row(sym, method if key == "words" else f"{method}, unequal lengths",
+                          trio(j), f"{j['edit']:.2f}", trio(o) if o else "-",
+                          f"{o['edit']:.2f}" if o else "-", str(j["n"]))
     console.print(w)
 
     n_styles = summary.get("settings", {}).get("styles", 0)

@@ -1,7 +1,8 @@
 """Word pairs for `ambictl eval`: the list, how each method draws a pair, and how it is read.
 
-A word pair (w1, w2) of equal length is drawn exactly as `ambictl make` draws it (cells paired by
-symmetry.pair_cells, laid out by compose.layout, traced as make traces), once per entry of
+A word pair (w1, w2) is drawn exactly as `ambictl make` draws it (cells paired by
+symmetry.pair_cells, or split by symmetry.align for words of different lengths; laid out by
+compose.layout, traced as make traces), once per entry of
 WORD_METHODS (make's options: its defaults, and the case kept as typed), beside the baselines
 (real-font glyphs laid out and traced the same way). What is read is what is delivered: each
 cell's outline rasterised back at the frame's size (the judge) and the whole picture rendered
@@ -25,8 +26,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
+from . import baselines
+from . import cells as cell_views
 from .errors import UsageError
-from .symmetry import transform
+from .symmetry import align, check_lengths, split_readings, transform
 
 if TYPE_CHECKING:
     from .ambigram import Model
@@ -34,6 +37,8 @@ if TYPE_CHECKING:
     from .judge import Judge
 
 PAIRS_FILE = Path(__file__).resolve().parent / "wordlists" / "word_pairs.txt"
+# Words of different lengths (names above all: Alex / Sam), measured as a list of their own.
+UNEQUAL_FILE = PAIRS_FILE.with_name("unequal_pairs.txt")
 EXAMPLES = 8  # word pairs drawn into the words_<symmetry>.png sheet
 OCR_SCALE = 4  # pictures rendered from the outlines at 4x the 32 px frame: Tesseract wants
 # capitals 20+ px tall
@@ -46,6 +51,7 @@ WORD_METHODS: dict[str, dict[str, Any]] = {
 }
 NO_REFINER = {"auto, 32 px": {"case": "auto", "style": "auto", "refined": False}}  # beside
 # "auto" for a model with a refiner: the same words without the second stage
+UNEQUAL_METHODS = {m: WORD_METHODS[m] for m in ("auto", "keep")}  # words of different lengths
 BASELINES = ("overlay", "upright")  # eval's baselines in style 0, laid out as `make` lays out
 
 
@@ -59,8 +65,9 @@ class WordPair:
 
 
 def parse_pairs(text: str) -> tuple[list[WordPair], list[str]]:
-    """Lines 'WORD1 WORD2' (or one word: the same both ways), '#' comments.
-    Returns the pairs and the refused lines with the reason."""
+    """Lines 'WORD1 WORD2' (or one word: the same both ways), '#' comments; the words' lengths
+    at most 2:1 apart (symmetry.check_lengths). Returns the pairs and the refused lines with
+    the reason."""
     pairs: list[WordPair] = []
     refused: list[str] = []
     for number, raw in enumerate(text.splitlines(), 1):
@@ -73,8 +80,11 @@ def parse_pairs(text: str) -> tuple[list[WordPair], list[str]]:
         first, second = words[0], words[-1]
         if not all(c.isalnum() and c.isascii() for c in first + second):
             refused.append(f"line {number}: only letters and digits can be laid out")
-        elif len(first) != len(second):
-            refused.append(f"line {number}: {first!r} and {second!r} differ in length")
+            continue
+        try:
+            check_lengths(first, second)
+        except UsageError as e:
+            refused.append(f"line {number}: {e}")
         else:
             pairs.append(WordPair(first, second))
     return pairs, refused
@@ -89,8 +99,8 @@ def load_pairs(path: str | Path | None = None) -> tuple[list[WordPair], list[str
         raise UsageError(f"cannot read the word pairs file {path} ({type(e).__name__})") from None
     pairs, refused = parse_pairs(text)
     if not pairs:
-        raise UsageError(f"{path} holds no usable word pairs (lines of two words of equal "
-                         "length, or one word)")
+        raise UsageError(f"{path} holds no usable word pairs (lines of two words, at most "
+                         "twice as long as each other, or one word)")
     return pairs, refused
 
 
@@ -200,9 +210,38 @@ class Drawn:
     """One word pair as a method delivers it."""
 
     style: int
-    letters: tuple[str, str]  # both readings in the case drawn
-    cells: np.ndarray  # (n, S, S): each cell's outline rasterised back at S px
+    symmetry: str
+    pairs: list[tuple[str, str]]  # each cell's (upright, turned) letters, in the case drawn
+    cells: np.ndarray | list[np.ndarray]  # each cell's outline rasterised back: (S, S) or
+    # (S, 2S) for a cell of two letters one way
     picture: np.ndarray  # the whole picture rendered from the outlines at OCR_SCALE x
+
+    @property
+    def letters(self) -> tuple[str, str]:
+        """Both readings in the case drawn."""
+        return split_readings(self.pairs, self.symmetry)
+
+    @torch.no_grad()
+    def judged(self, judge: Judge, among: str) -> tuple[str, str]:
+        """The judge's reading of both views, cell by cell, among the letters `among`: a
+        reading of two letters is the cell's two halves, of one the cell as it is (squeezed
+        to S x S when the cell is wide; ambictl.cells)."""
+        def read(glyphs: list[torch.Tensor], texts: list[str]) -> list[str]:
+            shape = [torch.tensor([[0, 0 if len(t) > 1 else -1]]) for t in texts]  # letters
+            parts = [cell_views.views(g[None, None], n)[0]
+                     for g, n in zip(glyphs, shape, strict=True)]
+            letters = judge.choose(judge.logits(torch.cat(parts)), among)
+            out, i = [], 0
+            for part in parts:
+                out.append("".join(letters[i:i + len(part)]))
+                i += len(part)
+            return out
+
+        glyphs = [torch.from_numpy(np.asarray(g)) for g in self.cells]
+        up = read(glyphs, [a for a, _ in self.pairs])
+        turned = read([transform(g, self.symmetry) for g in glyphs], [b for _, b in self.pairs])
+        # the turned or mirrored word reads its cells right to left
+        return "".join(up), "".join(turned if self.symmetry == "flip" else turned[::-1])
 
 
 def word_methods(model: Model) -> dict[str, dict[str, Any]]:
@@ -220,7 +259,7 @@ def draw_make(model: Model, pair: WordPair, symmetry: str, seed: int, options: d
                         **options)
     # The same picture size for 32 px and refined 64 px cells: Tesseract reads like with like.
     cells, picture = amb.delivered(OCR_SCALE * model.config.image_size / amb.layout.size)
-    return Drawn(amb.style, amb.drawn, cells, picture)
+    return Drawn(amb.style, symmetry, amb.pairs, cells, picture)
 
 
 def draw_baseline(draw: Draw, method: str, pair: WordPair, style: int = 0) -> Drawn:
@@ -228,14 +267,19 @@ def draw_baseline(draw: Draw, method: str, pair: WordPair, style: int = 0) -> Dr
     delivers its own."""
     from .ambigram import delivered, trace_glyphs
     from .compose import layout
-    from .symmetry import pair_cells
 
-    cells = pair_cells(pair.first, pair.second, draw.symmetry)
-    a = torch.tensor(draw.bank.index("".join(x for x, _ in cells)))
-    b = torch.tensor(draw.bank.index("".join(y for _, y in cells)))
-    glyphs = draw(method, a, b, torch.full_like(a, style))[:, 0].numpy()
+    sym, bank = draw.symmetry, draw.bank.glyphs
+    pairs = align(pair.first, pair.second, sym, {})  # one letter per cell where it can
+    s = torch.tensor([style], device=bank.device)
+    glyphs = []
+    for up, turned in pairs:  # each cell from the font's glyphs as `make` gives them (cells.py)
+        a, b = (cell_views.index(draw.bank.cfg.chars, [t], bank.device) for t in (up, turned))
+        width = cell_views.cell_width(a, b, bank.shape[-1])
+        ga = cell_views.chunk_glyphs(bank, s, a, width)
+        gtb = transform(cell_views.chunk_glyphs(bank, s, b, width), sym)
+        glyphs.append(getattr(baselines, method)(ga, gtb)[0, 0].clamp(0, 1).cpu().numpy())
     out, picture = delivered(trace_glyphs(glyphs), layout(glyphs), OCR_SCALE)
-    return Drawn(style, (pair.first, pair.second), out, picture)
+    return Drawn(style, sym, pairs, out, picture)
 
 
 def evaluate_words(model: Model, draw: Draw, judge: Judge, pairs: list[WordPair],
@@ -260,12 +304,8 @@ def evaluate_words(model: Model, draw: Draw, judge: Judge, pairs: list[WordPair]
             d = (draw_make(model, pair, sym, seed, methods[name]) if name in methods
                  else draw_baseline(draw, name, pair))
             among = allowed(pair.first + pair.second, judge.chars)
-            x = torch.from_numpy(d.cells)[:, None]
-            r1 = "".join(judge.choose(judge.logits(x), among))
-            r2 = "".join(judge.choose(judge.logits(transform(x, sym)), among))
-            if sym != "flip":  # the turned or mirrored word reads its cells right to left
-                r2 = r2[::-1]
-            records.append(WordRecord(pair, d.style, name, (r1, r2), drawn=d.letters))
+            records.append(WordRecord(pair, d.style, name, d.judged(judge, among),
+                                      drawn=d.letters))
             if len(examples[name]) < EXAMPLES:
                 examples[name].append((pair, d.picture))
             if tesseract:

@@ -412,7 +412,8 @@ class EvalConfig:
     symmetries: tuple[str, ...] = SYMMETRIES
     styles: int = DEFAULT_STYLES  # 0 = the whole style bank
     pairs_file: Path | None = None
-    max_words: int | None = None
+    unequal_file: Path | None = None  # words of different lengths (default: the shipped list)
+    max_words: int | None = None  # per list
     seed: int = 0
     ocr: bool = True
     quick: bool = False
@@ -458,19 +459,23 @@ def run_eval(cfg: EvalConfig, judge: Judge, bank: ModelBank,
     all_chars = "".join(dict.fromkeys("".join(charsets.values())))
     real = RealFeatures.of(bank, judge, all_chars, styles)
 
-    pairs_list, rejected = eval_words.load_pairs(cfg.pairs_file)
-    usable, unusable = eval_words.usable_pairs(pairs_list, bank.cfg.chars, judge.chars)
-    if cfg.max_words is not None:
-        usable = usable[:cfg.max_words]
-    if rejected:
-        notes.append(f"{len(rejected)} word pairs refused (first: {rejected[0]})")
-    if unusable:
-        notes.append(f"{len(unusable)} word pairs skipped: characters the model or judge lacks")
+    lists = {"words": cfg.pairs_file, "unequal words": cfg.unequal_file
+             or eval_words.UNEQUAL_FILE}
+    word_lists: dict[str, list[eval_words.WordPair]] = {}
+    for key, path in lists.items():
+        pairs_list, rejected = eval_words.load_pairs(path)
+        usable, unusable = eval_words.usable_pairs(pairs_list, bank.cfg.chars, judge.chars)
+        word_lists[key] = usable[:cfg.max_words] if cfg.max_words is not None else usable
+        if rejected:
+            notes.append(f"{key}: {len(rejected)} pairs refused (first: {rejected[0]})")
+        if unusable:
+            notes.append(f"{key}: {len(unusable)} pairs skipped: characters the model or "
+                         "judge lacks")
     exe, ocr_note = ocr.availability() if cfg.ocr else (None, "Tesseract OCR off (--no-ocr)")
     notes.append(ocr_note)
 
     methods = eval_methods(bank)
-    steps = len(cfg.symmetries) * (len(charsets) * len(methods) + 1)
+    steps = len(cfg.symmetries) * (len(charsets) * len(methods) + len(word_lists))
     done = 0
 
     def tick(what: str) -> None:
@@ -492,21 +497,25 @@ def run_eval(cfg: EvalConfig, judge: Judge, bank: ModelBank,
                 tick(f"{sym} {name} {method}")
         pair_results[sym] = per_set
         assert bank.model is not None
-        def drawn(i: int, n: int, sym: str = sym) -> None:
-            if progress:
-                progress(f"{sym} words {i}/{n}", (done + i / n) / steps)
+        summary[sym] = {"pairs": {name: {m: r.summary() for m, r in res.items()}
+                                  for name, res in per_set.items()}}
+        for key, usable in word_lists.items():
+            def drawn(i: int, n: int, what: str = f"{sym} {key}") -> None:
+                if progress:
+                    progress(f"{what} {i}/{n}", (done + i / n) / steps)
 
-        words = eval_words.evaluate_words(bank.model, draw, judge, usable, exe, cfg.seed,
-                                          eval_words.word_methods(bank.model), progress=drawn)
-        word_results[sym] = words
-        tick(f"{sym} words")
-        summary[sym] = {
-            "pairs": {name: {m: r.summary() for m, r in res.items()}
-                      for name, res in per_set.items()},
-            "words": words.summary(),
-            "style": {m: style_quality([per_set[n][m] for n in per_set], real)
-                      for m in methods},
-        }
+            # Words of different lengths: make's defaults and the case kept, beside the overlay.
+            methods_here = eval_words.word_methods(bank.model) if key == "words" \
+                else eval_words.UNEQUAL_METHODS
+            words = eval_words.evaluate_words(
+                bank.model, draw, judge, usable, exe, cfg.seed, methods_here,
+                baselines=eval_words.BASELINES if key == "words" else ("overlay",),
+                progress=drawn)
+            word_results[sym if key == "words" else f"{sym}-unequal"] = words
+            summary[sym][key] = words.summary()
+            tick(f"{sym} {key}")
+        summary[sym]["style"] = {m: style_quality([per_set[n][m] for n in per_set], real)
+                                 for m in methods}
     out = {
         "model": {"weights": bank.meta.get("path"), "chars": bank.cfg.chars,
                   "styles": bank.names[:n_styles], "steps": bank.meta.get("steps")},
@@ -514,7 +523,8 @@ def run_eval(cfg: EvalConfig, judge: Judge, bank: ModelBank,
         "settings": {"symmetries": list(cfg.symmetries), "charsets": charsets,
                      "styles": n_styles,
                      "word_methods": eval_words.word_methods(bank.model),
-                     "word_pairs": len(usable), "seed": cfg.seed, "quick": cfg.quick,
+                     "word_pairs": {k: len(v) for k, v in word_lists.items()},
+                     "seed": cfg.seed, "quick": cfg.quick,
                      "ocr": exe is not None, "judge_reads_among": "the evaluated set"},
         "results": summary,
         "notes": notes,

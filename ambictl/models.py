@@ -88,6 +88,16 @@ class ConvBlock(nn.Module):
         return x + h if self.skip else h
 
 
+def _embed(table: nn.Embedding, idx: torch.Tensor) -> torch.Tensor:
+    """A letter's embedding, or the sum of a two-letter chunk's (idx (B, 2), -1 = no second
+    letter): the images carry the letters' order, the sum which two letters to keep. A
+    second column of -1 gives exactly the one-letter embedding, so weights trained before
+    wide cells draw single cells as they did."""
+    if idx.dim() == 1:
+        return table(idx)
+    return (table(idx.clamp_min(0)) * (idx >= 0)[..., None]).sum(1)
+
+
 class FiLMUNet(nn.Module):
     """The three-level U-Net both generator stages share: `in_ch` image channels in, one
     channel of logits out, the pair (a, b), the symmetry and `extra` more numbers (the noise
@@ -119,8 +129,11 @@ class FiLMUNet(nn.Module):
 
     def logits(self, images: torch.Tensor, a: torch.Tensor, b: torch.Tensor, sym: torch.Tensor,
                *extra: torch.Tensor) -> torch.Tensor:
-        """The U-Net's output for `images` (ink in [0, 1]) under the condition."""
-        c = self.cond(torch.cat([self.emb_a(a), self.emb_b(b), self.emb_sym(sym), *extra], 1))
+        """The U-Net's output for `images` (ink in [0, 1]) under the condition. `a` and `b` are
+        one letter per sample (B,), or a cell's letters (B, 2), -1 where it holds one
+        (ambictl.cells); the images may be as wide as a cell is (S x 2S for a wide cell)."""
+        c = self.cond(torch.cat([_embed(self.emb_a, a), _embed(self.emb_b, b),
+                                 self.emb_sym(sym), *extra], 1))
         h1 = self.enc1(self.inp(images * 2 - 1), c)
         h2 = self.enc2(F.silu(self.down1(h1)), c)
         h = self.mid2(self.mid1(F.silu(self.down2(h2)), c), c)

@@ -165,24 +165,25 @@ def sheet_png(alternatives: Sequence[np.ndarray], scores: Sequence[Sequence[floa
               zoom: int = 3) -> bytes:
     """Alternatives per cell, best first: column = cell, row = `--pick` index; each tile shows
     the glyph as it is and with the symmetry applied, its score and the letters it is drawn as
-    (`pairs`, one per alternative: the case may differ); the chosen one is framed."""
-    n = len(alternatives)
+    (`pairs`, one per alternative: the case may differ); the chosen one is framed. A cell's
+    alternatives (m_i, S, W_i) share one width; a double-width cell gets a wider column."""
     m = max(len(a) for a in alternatives)
-    size = alternatives[0].shape[-1] * zoom
+    size = alternatives[0].shape[-2] * zoom
+    widths = [a.shape[-1] * zoom for a in alternatives]
     pad, label_h, rank_w = 6, 16, 22
-    tile_w, tile_h = 2 * size + 3 * pad, size + label_h + 2 * pad
-    sheet = Image.new("RGB", (rank_w + n * tile_w, label_h + pad + m * tile_h), "white")
+    tile_ws, tile_h = [2 * w + 3 * pad for w in widths], size + label_h + 2 * pad
+    sheet = Image.new("RGB", (rank_w + sum(tile_ws), label_h + pad + m * tile_h), "white")
     draw = ImageDraw.Draw(sheet)
     font = ImageFont.load_default()
     for i, (alts, sc, letters) in enumerate(zip(alternatives, scores, pairs, strict=True)):
-        x0 = rank_w + i * tile_w
+        x0, w, tile_w = rank_w + sum(tile_ws[:i]), widths[i], tile_ws[i]
         draw.text((x0 + pad, 2), f"letter {i}", fill="black", font=font)
         for r, (g, s, (a, b)) in enumerate(zip(alts, sc, letters, strict=True)):
             y0 = label_h + pad + r * tile_h
             for k, img in enumerate((g, apply_symmetry(g, symmetry))):
                 tile = Image.fromarray(np.clip(255 - img * 255, 0, 255).astype(np.uint8), "L")
-                tile = tile.resize((size, size), Image.Resampling.NEAREST)
-                sheet.paste(tile, (x0 + pad + k * (size + pad), y0 + pad))
+                tile = tile.resize((w, size), Image.Resampling.NEAREST)
+                sheet.paste(tile, (x0 + pad + k * (w + pad), y0 + pad))
             draw.text((x0 + pad, y0 + pad + size + 1), f"{s:.2f}  {a} / {b}", fill="black",
                       font=font)
             box = (x0 + 2, y0 + 2, x0 + tile_w - 3, y0 + tile_h - 3)

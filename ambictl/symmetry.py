@@ -16,6 +16,15 @@ picture also moves the cells, hence the pairs:
   word1[i] with word2[n-1-i];
 - flip (top-bottom): cells stay in place, so cell i pairs word1[i] with word2[i].
 
+Words of different lengths (Alex / Sam; ratio at most MAX_RATIO = 2, else `check_lengths`
+refuses) split into cells (upright chunk, turned chunk) of 1 or 2 letters each, never 2:2 (a wide
+glyph). word1 is consumed left to right; word2 from its end for rotate / mirror, from its start
+for flip, each chunk in word2's own order: rotate, Alex / Sam -> [("Al", "m"), ("e", "a"),
+("x", "S")]. `cell_candidates` lists every cell a complete split can use (to score them all),
+`align` picks the split whose weakest cell scores best (ties: larger sum, fewer wide cells, wide
+cells earliest; equal lengths always give pair_cells), `split_readings` spells a split's two
+words back.
+
 Cases. A glyph meant as a letter competes only with the letters of its case class (lower, upper,
 digit, other) when it is scored, and `make --case` chooses which case combination each cell is
 drawn in (`CASES`, `case_options`, `case_choices`).
@@ -23,6 +32,8 @@ drawn in (`CASES`, `case_options`, `case_choices`).
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -154,3 +165,143 @@ def case_choices(options: list[list[tuple[str, str]]], case: str) -> list[list[i
                 if pick not in choices:
                     choices.append(pick)
     return choices
+
+
+# --- words of different lengths --------------------------------------------------------------
+
+
+MAX_RATIO = 2  # a cell holds at most two letters one way and one the other
+Cell = tuple[str, str]  # (upright chunk, turned chunk), each 1 or 2 characters, never both 2
+# The cell shapes (upright letters, turned letters), in the order ties prefer them: a wide cell
+# as early as possible (deterministic, and a wide first letter is where names are most forgiving).
+_SHAPES = ((2, 1), (1, 2), (1, 1))
+_State = tuple[int, int]  # (letters of word1 used, letters of word2 used)
+
+
+def check_lengths(word1: str, word2: str) -> None:
+    """Refuse words whose lengths no split into cells can cover (ratio over MAX_RATIO)."""
+    n, m = sorted((len(word1), len(word2)))
+    if m > MAX_RATIO * n or (n == 0 and m > 0):
+        raise UsageError(f"the words have {len(word1)} and {len(word2)} letters: a ratio over "
+                         f"{MAX_RATIO} cannot be split into cells (each cell holds at most two "
+                         "letters one way and one the other)")
+
+
+def _cell_at(word1: str, word2: str, symmetry: str, state: _State,
+             shape: tuple[int, int]) -> Cell | None:
+    """The cell of `shape` starting at `state`, or None where a word runs out. word2 is used from
+    its end for rotate / mirror (turning the picture reverses the cells), from its start for
+    flip; a chunk always keeps word2's own letter order."""
+    (i, j), (a, b) = state, shape
+    n, m = len(word1), len(word2)
+    if i + a > n or j + b > m:
+        return None
+    turned = word2[j:j + b] if symmetry == "flip" else word2[m - j - b:m - j]
+    return word1[i:i + a], turned
+
+
+def _moves(word1: str, word2: str, symmetry: str) -> dict[_State, list[tuple[Cell, _State]]]:
+    """Every cell move (cell, next state) out of every state that lies on a complete split,
+    moves in _SHAPES order. Equal lengths: one letter per cell only (pair_cells)."""
+    n, m = len(word1), len(word2)
+    shapes = ((1, 1),) if n == m else _SHAPES
+    states = [(i, j) for i in range(n + 1) for j in range(m + 1)]
+    reach_end = {(n, m)}  # states from which (n, m) can be reached
+    for s in reversed(states):
+        if any((s[0] + a, s[1] + b) in reach_end for a, b in shapes):
+            reach_end.add(s)
+    moves: dict[_State, list[tuple[Cell, _State]]] = {}
+    reached = {(0, 0)} if (0, 0) in reach_end else set()
+    for s in states:  # (i, j) in increasing order: predecessors come first
+        if s not in reached or s == (n, m):
+            continue
+        out = []
+        for shape in shapes:
+            nxt = (s[0] + shape[0], s[1] + shape[1])
+            cell = _cell_at(word1, word2, symmetry, s, shape)
+            if cell is not None and nxt in reach_end:
+                out.append((cell, nxt))
+                reached.add(nxt)
+        moves[s] = out
+    return moves
+
+
+def cell_candidates(word1: str, word2: str, symmetry: str) -> list[Cell]:
+    """Every distinct cell some complete split of the two words can use (dead ends pruned), in
+    a fixed order (by where it starts, then shape): what to score before choosing a split."""
+    check_symmetry(symmetry)
+    check_lengths(word1, word2)
+    if len(word1) == len(word2):
+        return list(dict.fromkeys(pair_cells(word1, word2, symmetry)))
+    moves = _moves(word1, word2, symmetry)
+    return list(dict.fromkeys(cell for out in moves.values() for cell, _ in out))
+
+
+def align(word1: str, word2: str, symmetry: str,
+          score: Mapping[tuple[str, str], float]) -> list[Cell]:
+    """The split of the two words into cells whose weakest cell scores best.
+
+    Ties: the larger sum of scores, then the fewest wide cells, then the wide cells earliest
+    (_SHAPES order at the first cell where two splits differ). A cell missing from `score` counts
+    as -inf: chosen only where no split avoids it; when every split has one, the split with the
+    fewest such cells wins (then the rules above), so align never fails for want of scores. A NaN
+    score raises ValueError. Equal lengths return pair_cells whatever the scores (one letter per
+    cell both ways: a documented choice, so equal words look as they always have).
+    """
+    check_symmetry(symmetry)
+    check_lengths(word1, word2)
+    if len(word1) == len(word2):
+        return pair_cells(word1, word2, symmetry)
+    moves = _moves(word1, word2, symmetry)
+    neg_inf = float("-inf")
+
+    def value(cell: Cell) -> float:
+        v = float(score.get(cell, neg_inf))
+        if math.isnan(v):
+            raise ValueError(f"the score of cell {cell!r} is NaN")
+        return v
+
+    end = (len(word1), len(word2))
+    order = sorted(moves, reverse=True)  # successors (larger i, j) before predecessors
+    # 1. the best weakest cell (maximin is decomposable: best suffix bottleneck per state).
+    bottleneck: dict[_State, float] = {end: float("inf")}
+    for s in order:
+        bottleneck[s] = max(min(value(c), bottleneck[t]) for c, t in moves[s])
+    floor = bottleneck[(0, 0)]
+    # 2. among splits using only cells >= floor (exactly those whose weakest cell is the best),
+    # the best by (fewest -inf cells, largest sum of the others, fewest wide cells); the first
+    # move in _SHAPES order wins a tie. All three are additive, so a suffix DP is exact.
+    best: dict[_State, tuple[tuple[int, float, int], list[Cell]]] = {end: ((0, 0.0, 0), [])}
+    for s in order:
+        chosen: tuple[tuple[int, float, int], list[Cell]] | None = None
+        for c, t in moves[s]:
+            v = value(c)
+            if v < floor or t not in best:
+                continue
+            (missing, total, wide), rest = best[t]
+            key = (missing - (v == neg_inf), total + (v if v != neg_inf else 0.0),
+                   wide - (len(c[0]) + len(c[1]) > 2))
+            if chosen is None or key > chosen[0]:
+                chosen = (key, [c, *rest])
+        if chosen is not None:
+            best[s] = chosen
+    return best[(0, 0)][1]
+
+
+def _turned_chunks(cells: Sequence[tuple[str, str]], symmetry: str) -> list[str]:
+    """Each cell's turned letters in the order the turned picture reads them: reverse cell
+    order for rotate / mirror, which move the cells; in order for flip, which keeps them."""
+    check_symmetry(symmetry)
+    turned = [t for _, t in cells]
+    return turned if symmetry == "flip" else turned[::-1]
+
+
+def split_readings(cells: Sequence[tuple[str, str]], symmetry: str) -> tuple[str, str]:
+    """The two words a row of cells spells: word1 as it is (upright chunks left to right) and
+    word2 as read after the symmetry."""
+    return "".join(u for u, _ in cells), "".join(_turned_chunks(cells, symmetry))
+
+
+def describe_split(cells: Sequence[tuple[str, str]], symmetry: str) -> str:
+    """'Al|e|x / S|a|m': which letters share a cell, each reading in its own order."""
+    return f"{'|'.join(u for u, _ in cells)} / {'|'.join(_turned_chunks(cells, symmetry))}"

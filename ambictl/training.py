@@ -37,7 +37,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import atomic, augment, weights
+from . import atomic, augment, cells, weights
 from .dataset import load_dataset
 from .device import Dist, any_stop, broadcast, init_distributed, pick_device
 from .drawing import draw_glyphs
@@ -60,6 +60,10 @@ SAMPLE_PAIRS = [("d", "p", "rotate"), ("a", "e", "rotate"), ("n", "u", "rotate")
                 ("h", "y", "rotate"), ("s", "s", "rotate"), ("m", "w", "rotate"),
                 ("r", "a", "rotate"), ("b", "d", "mirror"), ("R", "R", "rotate"),
                 ("A", "V", "flip"), ("6", "9", "rotate"), ("k", "x", "rotate")]
+# Double-width cells (names of different lengths: Alex / Sam, Oliver / Eva, Anna / Max).
+WIDE_SAMPLE_PAIRS = [("Al", "m", "rotate"), ("e", "Sa", "rotate"), ("Ol", "a", "rotate"),
+                     ("iv", "v", "rotate"), ("er", "E", "rotate"), ("An", "x", "rotate"),
+                     ("m", "rn", "rotate"), ("ve", "o", "mirror"), ("ha", "n", "flip")]
 
 
 @dataclass
@@ -102,6 +106,10 @@ class TrainConfig:
     seed: int = 0
     pairs: list[tuple[str, str, str]] | None = None  # fine-tune on just these (a, b, symmetry)
     symmetry_weights: tuple[float, float, float] = (0.6, 0.2, 0.2)
+    # Double-width cells (ambictl.cells: two letters one way, one extended letter the other,
+    # for words of different lengths): this many more conditions per batch, as a share of
+    # batch_size. They cost about twice a single cell each.
+    wide: float = 0.25
     model: dict[str, Any] = field(default_factory=dict)  # ModelConfig overrides
     # The 64 px second stage (ambictl.refine) for `what="refiner"`, on finished weights:
     # refine_train.RefineTrainConfig fields. Not part of a generator run: measured, it did not
@@ -184,19 +192,52 @@ class GanTrainer:
         glyph_tb = transform(self.table.glyphs[font, b], sym)
         return {"a": a, "b": b, "sym": sym, "z": z, "glyph_a": glyph_a, "glyph_tb": glyph_tb}
 
+    def _wide_batch(self) -> dict[str, torch.Tensor] | None:
+        """Double-width cells: letters x y side by side in one reading, one letter c extended
+        the other way (which reading holds two is a coin toss); y is of x's case class, as
+        in the words people write."""
+        n = round(self.tcfg.batch_size * self.tcfg.wide)
+        if n < 1:
+            return None
+        x, c, sym = (t.to(self.device) for t in self.sampler.sample(n, self.cpu_rng))
+        same = (self.case_group[None] == self.case_group[x][:, None]).float()
+        y = torch.multinomial(same, 1, generator=self.rng)[:, 0]
+        two, one = torch.stack([x, y], 1), torch.stack([c, torch.full_like(c, -1)], 1)
+        up_two = (torch.rand(n, generator=self.rng, device=self.device) < 0.5)[:, None]
+        a, b = torch.where(up_two, two, one), torch.where(up_two, one, two)
+        font = torch.randint(0, self.table.n_fonts, (n,), generator=self.rng, device=self.device)
+        width = 2 * self.mcfg.image_size
+        return {"a": a, "b": b, "sym": sym,
+                "z": torch.randn(n, self.mcfg.z_dim, generator=self.rng, device=self.device),
+                "glyph_a": cells.chunk_glyphs(self.table.glyphs, font, a, width),
+                "glyph_tb": transform(cells.chunk_glyphs(self.table.glyphs, font, b, width), sym)}
+
+    def _draw(self, t: dict[str, torch.Tensor], G: nn.Module
+              ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The generator's glyphs for batch `t`, and what the readers see of them: S x S views
+        (both readings; halves and squeezed wholes for wide cells) and their letters."""
+        x = G(t["glyph_a"], t["glyph_tb"], t["a"], t["b"], t["sym"], t["z"])
+        seen, labels, _ = cells.reading_views(x, t["a"], t["b"], t["sym"])
+        return x, seen, labels
+
     def _real(self, labels: torch.Tensor) -> torch.Tensor:
         font = torch.randint(0, self.table.n_fonts, labels.shape, generator=self.rng,
                              device=self.device)
         return self.table.glyphs[font, labels]
 
     def train_step(self) -> dict[str, float]:
-        t = self._batch()
-        labels = torch.cat([t["a"], t["b"]])
-        x = self.G_train(t["glyph_a"], t["glyph_tb"], t["a"], t["b"], t["sym"], t["z"])
-        views = torch.cat([x, transform(x, t["sym"])])
+        t, w = self._batch(), self._wide_batch()
+        x, seen, labels = self._draw(t, self.G_train)
+        ink = ink_excess(x, t["glyph_a"], t["glyph_tb"], self.tcfg.ink_cap)
+        if w is not None:  # through the bare module: DDP allows one forward per backward, and
+            # the shared weights' gradients are summed before its hooks reduce them anyway
+            xw, seen_w, labels_w = self._draw(w, self.G)
+            seen, labels = torch.cat([seen, seen_w]), torch.cat([labels, labels_w])
+            ink = torch.cat([ink, ink_excess(xw, w["glyph_a"], w["glyph_tb"], self.tcfg.ink_cap)])
+        ink = ink.mean()
 
-        # Discriminator: real glyphs with their labels against both views of the fakes.
-        both = torch.cat([self._real(labels), views.detach()])
+        # Discriminator: real glyphs with their labels against every view of the fakes.
+        both = torch.cat([self._real(labels), seen.detach()])
         scores = self.D_train(augment.diff_augment(both, self.rng), torch.cat([labels, labels]))
         d_real, d_fake = scores.chunk(2)
         loss_d = F.relu(1 - d_real).mean() + F.relu(1 + d_fake).mean()
@@ -206,10 +247,10 @@ class GanTrainer:
 
         # Generator: fool D on both views, be read by every frozen recogniser, stay diverse.
         self.D.requires_grad_(False)
-        adv = -self.D(augment.diff_augment(views, self.rng), labels).mean()
+        adv = -self.D(augment.diff_augment(seen, self.rng), labels).mean()
         self.D.requires_grad_(True)
         groups = self.case_group if self.tcfg.cls_within_case else None
-        cls, short = legibility_terms(self.recognizers, views, labels, groups,
+        cls, short = legibility_terms(self.recognizers, seen, labels, groups,
                                       max(1, self.tcfg.cls_draws), self.tcfg.margin, self.rng)
         x1, x2 = x.chunk(2)
         z1, z2 = t["z"].chunk(2)
@@ -219,7 +260,6 @@ class GanTrainer:
         ramp = min(1.0, 0.1 + 0.9 * self.step / self.tcfg.cls_warmup) if self.tcfg.cls_warmup \
             else 1.0
         legibility = cls + self.tcfg.margin_weight * short
-        ink = ink_excess(x, t["glyph_a"], t["glyph_tb"], self.tcfg.ink_cap).mean()
         loss_g = (self.tcfg.adv_weight * adv + self.tcfg.cls_weight * ramp * legibility
                   + self.tcfg.ms_weight * ms + self.tcfg.ink_weight * ink)
         self.opt_g.zero_grad(set_to_none=True)
@@ -228,14 +268,16 @@ class GanTrainer:
         self._update_ema()
         self.step += 1
 
-        with torch.no_grad():
-            clean = [self._within_case(r(views.detach()), labels).argmax(1) == labels
+        with torch.no_grad():  # single cells read both ways, and views of wide ones read
+            clean = [self._within_case(r(seen.detach()), labels).argmax(1) == labels
                      for r in self.recognizers]
             ok = torch.stack(clean).all(0)
-            read = (ok.chunk(2)[0] & ok.chunk(2)[1]).float().mean()
+            n = len(x)
+            read = (ok[:n] & ok[n:2 * n]).float().mean()
+            read_wide = ok[2 * n:].float().mean() if len(ok) > 2 * n else read.new_tensor(0.0)
         return {"loss_d": loss_d.item(), "adv": adv.item(), "cls": cls.item(),
                 "margin": short.item(), "ink": ink.item(), "div": ratio.item(),
-                "read": read.item()}
+                "read": read.item(), "read_wide": read_wide.item()}
 
     def _within_case(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         return within_case(logits, labels, self.case_group) if self.tcfg.cls_within_case \
@@ -269,28 +311,31 @@ class GanTrainer:
 
 
 def grid_pairs(pairs: list[tuple[str, str, str]], chars: str) -> list[tuple[str, str, str]]:
-    """The sample pairs a model of `chars` can draw (a first-and-last pair if none)."""
-    return [p for p in pairs if p[0] in chars and p[1] in chars] or [(chars[0], chars[-1],
-                                                                       "rotate")]
+    """The sample pairs (or cells) a model of `chars` can draw (a first-and-last pair if
+    none)."""
+    return [p for p in pairs if all(c in chars for c in p[0] + p[1])] or [(chars[0], chars[-1],
+                                                                            "rotate")]
 
 
 @torch.no_grad()
 def sample_grid(G: nn.Module, table: GlyphTable, styles: list[int], pairs: list[tuple]
                 ) -> np.ndarray:
-    """Rows of pairs; per style four tiles: glyph a, T(glyph b), the output, the output turned."""
+    """Rows of pairs (cells of one width: all single, or all wide); per style four tiles:
+    glyph a, T(glyph b), the output, the output turned."""
     chars = table.chars
     pairs = grid_pairs(pairs, chars)
     device = table.glyphs.device
     rows = []
     for a_ch, b_ch, s_name in pairs:
-        a = torch.tensor([chars.index(a_ch)] * len(styles), device=device)
-        b = torch.tensor([chars.index(b_ch)] * len(styles), device=device)
+        a = cells.index(chars, [a_ch] * len(styles), device)
+        b = cells.index(chars, [b_ch] * len(styles), device)
         sym = torch.tensor([SYMMETRIES.index(s_name)] * len(styles), device=device)
         f = torch.tensor(styles, device=device)
-        ga, gtb = table.glyphs[f, a], transform(table.glyphs[f, b], sym)
         z = torch.zeros(len(styles), G.cfg.z_dim, device=device)
         x = draw_glyphs(G, table.glyphs, a, b, f, sym, z)
-        tiles = torch.stack([ga, gtb, x, transform(x, sym)], 1)  # (styles, 4, 1, S, S)
+        ga = cells.chunk_glyphs(table.glyphs, f, a, x.shape[-1])
+        gtb = transform(cells.chunk_glyphs(table.glyphs, f, b, x.shape[-1]), sym)
+        tiles = torch.stack([ga, gtb, x, transform(x, sym)], 1)  # (styles, 4, 1, S, W)
         rows.append(torch.cat([torch.cat(list(t), -1) for t in tiles], -1)[0])
     grid = torch.cat(rows, -2)
     return (255 - grid.clamp(0, 1) * 255).round().byte().cpu().numpy()
@@ -509,6 +554,10 @@ def _train_generator(mcfg: ModelConfig, tcfg: TrainConfig, table: GlyphTable,
             grid = sample_grid(trainer.G_ema, table, styles[:3], tcfg.pairs or SAMPLE_PAIRS)
             save_png(run / "samples" / f"step_{trainer.step:06d}.png", grid)
             save_png(run / "samples.png", grid)
+            if tcfg.wide > 0:
+                wide = sample_grid(trainer.G_ema, table, styles[:3], WIDE_SAMPLE_PAIRS)
+                save_png(run / "samples" / f"wide_{trainer.step:06d}.png", wide)
+                save_png(run / "samples_wide.png", wide)
 
     task = bar.add_task("generator", total=tcfg.steps, completed=trainer.step, info="")
     metrics: dict[str, float] = {}

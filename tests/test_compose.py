@@ -24,7 +24,15 @@ from ambictl.compose import (
     layout,
 )
 from ambictl.errors import UsageError
-from ambictl.symmetry import AUTO_CASE, SYMMETRIES, case_choices, case_options, pair_cells
+from ambictl.symmetry import (
+    AUTO_CASE,
+    SYMMETRIES,
+    align,
+    case_choices,
+    case_options,
+    pair_cells,
+    split_readings,
+)
 from ambictl.symmetry import apply as apply_symmetry
 from ambictl.vectorize import trace
 
@@ -63,7 +71,7 @@ def test_charset_is_described_as_ranges() -> None:
     ("déar", "read", "unsupported character 'é'; the model supports 0-9 A-Z a-z"),
     ("de ar", "re ad", "U+0020"),
     ("dear\x07", "reads", "U+0007"),
-    ("dear", "reads", "different lengths (4 and 5"),
+    ("dear", "readingly", "the words have 4 and 9 letters: a ratio over 2"),
 ])
 def test_bad_words_get_one_clear_line(w1: str, w2: str | None, needle: str) -> None:
     with pytest.raises(UsageError) as e:
@@ -123,9 +131,13 @@ def test_random_input_is_accepted_or_refused_with_one_line(w1: str, w2: str | No
         assert msg and "\n" not in msg and msg.isprintable() and len(msg) < 300
         return
     assert symmetry in SYMMETRIES
-    assert set(a + b) <= set(CHARS) and len(a) == len(b) <= MAX_LENGTH
+    assert set(a + b) <= set(CHARS) and max(len(a), len(b)) <= min(2 * len(a), 2 * len(b),
+                                                                   MAX_LENGTH)
     assert b == (a if w2 is None else w2)
-    assert len(pair_cells(a, b, symmetry)) == len(a)
+    if len(a) == len(b):
+        assert len(pair_cells(a, b, symmetry)) == len(a)
+    else:
+        assert split_readings(align(a, b, symmetry, {}), symmetry) == (a, b)
 
 
 # --- pairing -------------------------------------------------------------------------------

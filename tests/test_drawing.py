@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 import torch
 from test_make import build_tiny_model
@@ -44,7 +45,7 @@ def test_make_eval_and_training_draw_the_same_glyph(model_path: Path, symmetry: 
     by_eval = evaluate.Draw(bank, symmetry, codes)("model", a, b, s)
     by_make, _ = ambigram._read(model, rows, codes, symmetry)
     assert by_eval.shape == (len(rows), 1, 32, 32)
-    assert torch.equal(by_eval[:, 0], by_make)
+    assert torch.equal(by_eval[:, 0], torch.from_numpy(np.stack(by_make)))
     # A per-row symmetry index draws what the name draws.
     by_index = draw_glyphs(model.generator, model.style_glyphs, a, b, s,
                            torch.full_like(a, SYMMETRIES.index(symmetry)), codes[s], 64)
@@ -57,7 +58,7 @@ def test_make_eval_and_training_draw_the_same_glyph(model_path: Path, symmetry: 
                           torch.zeros(1, model.config.z_dim), symmetry)[0]
     for k, glyph in enumerate(zero):
         tile = grid[:, (4 * k + 2) * 32:(4 * k + 3) * 32]
-        assert (tile == (255 - glyph * 255).round().byte().numpy()).all()
+        assert (tile == (255 - torch.from_numpy(glyph) * 255).round().byte().numpy()).all()
 
 
 def test_no_rows_draw_nothing(model_path: Path) -> None:

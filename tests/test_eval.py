@@ -35,7 +35,8 @@ from ambictl.symmetry import apply as apply_symmetry
 from ambictl.vectorize import rasterize
 
 TINY_CHARS = "abdpqnuo"
-PAIRS = "pod\nupon noun\nbad dab  # a comment\nhello\ndear reads\n# only a comment\n"
+PAIRS = "pod\nupon noun\nbad dab  # a comment\nhello\ndear readingly\n# only a comment\n"
+UNEQUAL = "pod upon\nbad abound\n"
 has_tesseract = pytest.mark.skipif(ocr.availability()[0] is None,
                                    reason="no tesseract binary with English data")
 
@@ -95,7 +96,7 @@ def test_parse_pairs() -> None:
     pairs, refused = parse_pairs(PAIRS)
     assert pairs == [WordPair("pod", "pod"), WordPair("upon", "noun"), WordPair("bad", "dab"),
                      WordPair("hello", "hello")]
-    assert len(refused) == 1 and "differ in length" in refused[0]
+    assert len(refused) == 1 and "a ratio over 2" in refused[0]
     ok, bad = eval_words.usable_pairs(pairs, TINY_CHARS)
     assert [str(p) for p in ok] == ["pod", "upon/noun", "bad/dab"] and len(bad) == 1
 
@@ -251,12 +252,14 @@ def tiny(tmp_path_factory: pytest.TempPathFactory, sample_fonts: SampleFonts) ->
         "meta": {"steps": 0}})
     train_judge(ds, root / "judge.pt", JudgeTrainConfig.quick(), width=8)
     (root / "pairs.txt").write_text(PAIRS)
+    (root / "unequal.txt").write_text(UNEQUAL)
     return {"root": root, "model": root / "model.pt", "judge": root / "judge.pt",
-            "pairs": root / "pairs.txt"}
+            "pairs": root / "pairs.txt", "unequal": root / "unequal.txt"}
 
 
 def _quick(tiny: dict[str, Path], **kw) -> EvalConfig:
-    return EvalConfig.quick_preset(pairs_file=tiny["pairs"], ocr=False, **kw)
+    return EvalConfig.quick_preset(pairs_file=tiny["pairs"], unequal_file=tiny["unequal"],
+                                   ocr=False, **kw)
 
 
 def test_eval_quick_end_to_end(tiny: dict[str, Path], tmp_path: Path) -> None:
@@ -273,6 +276,9 @@ def test_eval_quick_end_to_end(tiny: dict[str, Path], tmp_path: Path) -> None:
     assert list(r["words"]) == [*eval_words.WORD_METHODS, *eval_words.BASELINES]
     for method, m in r["words"].items():
         assert m["judge"]["n"] == 3 and m["ocr"] is None, method  # 3 usable pairs, a picture each
+    assert list(r["unequal words"]) == [*eval_words.UNEQUAL_METHODS, "overlay"]
+    for method, m in r["unequal words"].items():
+        assert m["judge"]["n"] == 2 and 0 <= m["judge"]["both"] <= 1, method
     assert r["style"]["upright"]["diversity"] == pytest.approx(1.0)
     assert any("skipped" in n for n in s["notes"]) and any("refused" in n for n in s["notes"])
 
@@ -327,6 +333,7 @@ def test_eval_cli_json(tiny: dict[str, Path], tmp_path: Path) -> None:
     proc = subprocess.run(
         [PYTHON, "-m", "ambictl", "eval", "--quick", "--weights", str(tiny["model"]),
          "--judge", str(tiny["judge"]), "--pairs", str(tiny["pairs"]), "--chars", "pdqb",
+         "--unequal-pairs", str(tiny["unequal"]),
          "--symmetry", "mirror", "-o", str(tmp_path / "out"), "--json", "--device", "cpu",
          "--threads", "1"],
         capture_output=True, text=True, env=cli_env(AMBICTL_TESSERACT=""), timeout=120)
@@ -339,10 +346,12 @@ def test_eval_cli_json(tiny: dict[str, Path], tmp_path: Path) -> None:
 
 @has_tesseract
 def test_eval_with_tesseract(tiny: dict[str, Path]) -> None:
-    cfg = EvalConfig.quick_preset(pairs_file=tiny["pairs"], max_words=2)
+    cfg = EvalConfig.quick_preset(pairs_file=tiny["pairs"], unequal_file=tiny["unequal"],
+                                  max_words=2)
     s = evaluate(cfg, tiny["model"], tiny["judge"], "cpu").summary
-    ocr_fig = s["results"]["rotate"]["words"]["upright"]["ocr"]
-    assert set(ocr_fig) == {"line", "word", "either"} and ocr_fig["either"]["n"] == 2
+    for key in ("words", "unequal words"):  # Tesseract reads pictures with wide cells too
+        ocr_fig = s["results"]["rotate"][key]["overlay"]["ocr"]
+        assert set(ocr_fig) == {"line", "word", "either"} and ocr_fig["either"]["n"] == 2
 
 
 def test_missing_weights_are_clear_errors(tiny: dict[str, Path], tmp_path: Path) -> None:

@@ -163,7 +163,10 @@ def test_api_either_succeeds_or_raises_usage_error(tiny: Model, w1: str, w2: str
     except UsageError as e:
         assert "\n" not in str(e) and str(e).isprintable()
         return
-    assert amb.word1 == w1 and len(amb.glyphs) == len(w1)
+    assert amb.word1 == w1 and len(amb.glyphs) == len(amb.pairs) <= len(w1)
+    # each reading letter for letter, whatever the split (one cell per letter for equal words)
+    assert [w.lower() for w in amb.drawn] == [w1.lower(), (w1 if w2 is None else w2).lower()]
+    assert len(amb.pairs) == len(w1) or len(w1) != len(amb.word2)
 
 
 # --- the real (tiny) generator ---------------------------------------------------------------

@@ -46,7 +46,8 @@ def read_only_dir(tmp_path: Path) -> Path:
 BAD = [
     (["", "read"], "word 1 is empty"),
     (["   "], "word 1 is only whitespace"),
-    (["dear", "reads"], "different lengths (4 and 5 characters)"),
+    (["dear", "readingly"], "the words have 4 and 9 letters: a ratio over 2"),
+    (["Christopher", "Al"], "the words have 11 and 2 letters: a ratio over 2 cannot be split"),
     (["a" * 10_000], "10000 characters; at most 64"),
     (["dear", "--symmetry", "spin"], "unknown symmetry 'spin'"),
     (["dear", "--candidates", "0"], "candidates must be a whole number from 1 to 256"),
@@ -55,6 +56,7 @@ BAD = [
     (["dear", "--height", "abc"], "Invalid value for '--height'"),
     (["dear", "--color", "blurple"], "'blurple' is not a colour"),
     (["dear", "--pick", "1,x"], "is not a list of numbers"),
+    (["dear", "--case", "title"], "unknown case 'title': choose one of auto"),
     (["dear", "-o", "{tmp}/out.jpg"], "extension '.jpg' is not supported; use .svg or .png"),
     (["dear", "-o", "{tmp}/out"], "it has no extension; use .svg or .png"),
     (["dear", "-o", "{tmp}/missing/out.svg"], "does not exist"),
@@ -65,6 +67,8 @@ BAD = [
     (["déar", "-o", "{tmp}/x.svg", "--weights", "{model}"],
      "unsupported character 'é'; the model supports 8 a b d e o-s u x"),
     (["dear", "-o", "{tmp}/x.svg", "--weights", "{tmp}/none.pt"], "no model file at"),
+    (["bread", "sad", "--pick", "0,0", "-o", "{tmp}/x.svg", "--weights", "{model}"],
+     "--pick has 2 indices; the words were split into 3 cells"),
     (["dear", "-o", "{tmp}/x.svg", "--weights", "{junk}"], "refusing"),
 ]
 

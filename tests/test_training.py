@@ -217,7 +217,9 @@ def test_train_writes_run_and_resume_reaches_the_same_result(small_dataset, tmp_
     assert full.steps == 6
     run = tmp_path / "full"
     assert (run / "checkpoint.pt").is_file() and (run / "samples.png").is_file()
+    assert (run / "samples_wide.png").is_file()  # double-width cells are trained too
     assert (run / "metrics.jsonl").read_text().count('"step"') == 6
+    assert '"read_wide"' in (run / "metrics.jsonl").read_text()
     model = weights.load(full.weights_path, "model")
     assert model["styles"]["glyphs"].dtype == torch.uint8
 
