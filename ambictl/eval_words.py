@@ -240,8 +240,8 @@ class Drawn:
         glyphs = [torch.from_numpy(np.asarray(g)) for g in self.cells]
         up = read(glyphs, [a for a, _ in self.pairs])
         turned = read([transform(g, self.symmetry) for g in glyphs], [b for _, b in self.pairs])
-        # the turned or mirrored word reads its cells right to left
-        return "".join(up), "".join(turned if self.symmetry == "flip" else turned[::-1])
+        return split_readings(list(zip(up, turned, strict=True)), self.symmetry)  # in the
+        # order each view reads its cells (right to left, turned or mirrored)
 
 
 def word_methods(model: Model) -> dict[str, dict[str, Any]]:
