@@ -76,6 +76,7 @@ from .symmetry import (
     cell_candidates,
     check_case,
     describe_split,
+    is_wide_cell,
     pair_cells,
     split_readings,
     transform,
@@ -402,7 +403,7 @@ class Ambigram:
         """What the style search chose, which cells read poorly and what to try: lines for a
         person (make prints them on stderr)."""
         lines = []
-        if any(len(a) + len(b) > 2 for a, b in self.pairs):
+        if any(is_wide_cell(cell) for cell in self.pairs):
             lines.append(f"cells: {describe_split(self.pairs, self.symmetry)} (a cell with two "
                          "letters one way and one the other is drawn twice as wide)")
         if len(self.style_scan) > 1:
@@ -528,7 +529,7 @@ def _read(model: Model, rows: list[tuple[str, str, int, int]], z: torch.Tensor, 
     cells of each width are drawn and read in one pass."""
     glyphs: list[np.ndarray] = [np.zeros(0)] * len(rows)
     p = np.zeros((2, len(rows)))
-    wide = np.array([len(r[0]) + len(r[1]) > 2 for r in rows], bool)
+    wide = np.array([is_wide_cell(r[:2]) for r in rows], bool)
     for part in (np.flatnonzero(~wide), np.flatnonzero(wide)):
         if not len(part):
             continue

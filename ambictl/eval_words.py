@@ -227,9 +227,8 @@ class Drawn:
         reading of two letters is the cell's two halves, of one the cell as it is (squeezed
         to S x S when the cell is wide; ambictl.cells)."""
         def read(glyphs: list[torch.Tensor], texts: list[str]) -> list[str]:
-            shape = [torch.tensor([[0, 0 if len(t) > 1 else -1]]) for t in texts]  # letters
-            parts = [cell_views.views(g[None, None], n)[0]
-                     for g, n in zip(glyphs, shape, strict=True)]
+            parts = [cell_views.views(g[None, None], cell_views.index(judge.chars, [t]))[0]
+                     for g, t in zip(glyphs, texts, strict=True)]
             letters = judge.choose(judge.logits(torch.cat(parts)), among)
             out, i = [], 0
             for part in parts:

@@ -178,6 +178,11 @@ _SHAPES = ((2, 1), (1, 2), (1, 1))
 _State = tuple[int, int]  # (letters of word1 used, letters of word2 used)
 
 
+def is_wide_cell(cell: tuple[str, str]) -> bool:
+    """A cell of two letters one way and one the other: its glyph is twice as wide."""
+    return len(cell[0]) + len(cell[1]) > 2
+
+
 def check_lengths(word1: str, word2: str) -> None:
     """Refuse words whose lengths no split into cells can cover (ratio over MAX_RATIO)."""
     n, m = sorted((len(word1), len(word2)))
@@ -280,7 +285,7 @@ def align(word1: str, word2: str, symmetry: str,
                 continue
             (missing, total, wide), rest = best[t]
             key = (missing - (v == neg_inf), total + (v if v != neg_inf else 0.0),
-                   wide - (len(c[0]) + len(c[1]) > 2))
+                   wide - is_wide_cell(c))
             if chosen is None or key > chosen[0]:
                 chosen = (key, [c, *rest])
         if chosen is not None:

@@ -23,7 +23,7 @@ from ambictl.errors import UsageError
 ONE_PLACE = ("SYMMETRIES", "apply", "apply_symmetry", "transform", "check_symmetry",
              "pair_cells", "word_pairs", "case_class", "case_groups", "CASES", "AUTO_CASE",
              "check_case", "case_options", "case_choices", "MAX_RATIO", "check_lengths",
-             "cell_candidates", "align", "split_readings", "describe_split")
+             "cell_candidates", "align", "split_readings", "describe_split", "is_wide_cell")
 
 
 def test_no_module_keeps_its_own_copy() -> None:

@@ -130,7 +130,9 @@ def test_eval_reads_wide_cells_by_their_letters(tiny: Model) -> None:
     cells_back, picture = amb.delivered(2.0)
     drawn = eval_words.Drawn(0, "rotate", amb.pairs, cells_back, picture)
 
-    class Judge:  # reads each S x S view it is shown as "w" if it is wide... it never is
+    class Judge:  # reads every view as "x"; checks each view it is shown is S x S
+        chars = tiny.chars
+
         def logits(self, x: torch.Tensor) -> torch.Tensor:
             assert x.shape[-2:] == (32, 32)
             return torch.zeros(len(x), 1)
