@@ -69,7 +69,8 @@ WIDE_SAMPLE_PAIRS = [("Al", "m", "rotate"), ("e", "Sa", "rotate"), ("Ol", "a", "
 @dataclass
 class TrainConfig:
     # 8,000 steps fit the 60-minute budget of a default run on 2 CPU cores (recognisers
-    # included; 54 min measured) and read 5 points more on both judges than 5,000 steps did.
+    # included; 54 min measured on 2026-11-29's machine, about 110 min on a machine half as
+    # fast) and read 5 points more on both judges than 5,000 steps did.
     steps: int = 8000
     batch_size: int = 32
     lr_g: float = 2e-4
@@ -108,8 +109,9 @@ class TrainConfig:
     symmetry_weights: tuple[float, float, float] = (0.6, 0.2, 0.2)
     # Double-width cells (ambictl.cells: two letters one way, one extended letter the other,
     # for words of different lengths): this many more conditions per batch, as a share of
-    # batch_size. They cost about twice a single cell each.
-    wide: float = 0.25
+    # batch_size. Off by default: 0.25 makes a step 40 % longer (1.46 -> 1.03 steps/s on 2
+    # cores), and a fine-tune that taught them cost words of equal length 8 points (README).
+    wide: float = 0.0
     model: dict[str, Any] = field(default_factory=dict)  # ModelConfig overrides
     # The 64 px second stage (ambictl.refine) for `what="refiner"`, on finished weights:
     # refine_train.RefineTrainConfig fields. Not part of a generator run: measured, it did not

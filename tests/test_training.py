@@ -213,7 +213,7 @@ def test_ink_excess_caps_ink_against_the_heavier_input() -> None:
 
 def test_train_writes_run_and_resume_reaches_the_same_result(small_dataset, tmp_path: Path
                                                              ) -> None:
-    full = train(small_dataset.path, tmp_path / "full", tiny_config(), device="cpu")
+    full = train(small_dataset.path, tmp_path / "full", tiny_config(wide=0.25), device="cpu")
     assert full.steps == 6
     run = tmp_path / "full"
     assert (run / "checkpoint.pt").is_file() and (run / "samples.png").is_file()
@@ -224,7 +224,7 @@ def test_train_writes_run_and_resume_reaches_the_same_result(small_dataset, tmp_
     assert model["styles"]["glyphs"].dtype == torch.uint8
 
     # Stop after 3 steps, then resume to 6: the weights must equal the uninterrupted run's.
-    train(small_dataset.path, tmp_path / "part", tiny_config(steps=3), device="cpu")
+    train(small_dataset.path, tmp_path / "part", tiny_config(steps=3, wide=0.25), device="cpu")
     resumed = train(small_dataset.path, tmp_path / "part", tiny_config(), device="cpu",
                     resume=True)
     assert resumed.steps == 6
