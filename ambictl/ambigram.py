@@ -124,6 +124,9 @@ class Model:
     meta: dict[str, Any] = field(default_factory=dict)  # how it was trained
     refiner: torch.nn.Module | None = None  # the 64 px second stage (ambictl.refine), if any
     refiner_glyphs: torch.Tensor | None = None  # (n_styles, n_chars, 1, R, R): its references
+    # A second generator for cells of two letters one way (`ambictl train --what wide`), if
+    # any: it draws those, the first one the single cells.
+    wide_generator: torch.nn.Module | None = None
 
     @property
     def chars(self) -> str:
@@ -184,6 +187,10 @@ def _build(payload: dict[str, Any], path: Path) -> Model:
         gen = build_generator(cfg)
         gen.load_state_dict(payload["generator"])
         recognizers = load_recognizers(payload["recognizers"], cfg.n_chars)
+        wide = None
+        if payload.get("wide_generator") is not None:
+            wide = build_generator(cfg)
+            wide.load_state_dict(payload["wide_generator"])
     except (RuntimeError, KeyError, TypeError, ValueError, AttributeError):
         raise bad("its networks do not match its configuration (another character set or "
                   "size?)") from None
@@ -203,7 +210,9 @@ def _build(payload: dict[str, Any], path: Path) -> Model:
                  recognizers=[fast_layout(r.requires_grad_(False)) for r in recognizers],
                  style_names=[str(n) for n in names], style_glyphs=_unit(glyphs).unsqueeze(2),
                  path=path, meta=payload.get("meta") if isinstance(payload.get("meta"), dict)
-                 else {}, refiner=refiner, refiner_glyphs=refiner_glyphs)
+                 else {}, refiner=refiner, refiner_glyphs=refiner_glyphs,
+                 wide_generator=None if wide is None
+                 else fast_layout(wide.eval().requires_grad_(False)))
 
 
 def _unit(glyphs: torch.Tensor) -> torch.Tensor:
@@ -526,17 +535,20 @@ def _read(model: Model, rows: list[tuple[str, str, int, int]], z: torch.Tensor, 
           ) -> tuple[list[np.ndarray], np.ndarray]:
     """Draw and read rows (upright text, turned text, style, code index), texts of one or two
     letters (ambictl.cells): glyphs (S, W) per row and (2, R) each reading's probability;
-    cells of each width are drawn and read in one pass."""
+    cells of each width are drawn and read in one pass, wide ones by the model's wide-cell
+    generator where it has one."""
     glyphs: list[np.ndarray] = [np.zeros(0)] * len(rows)
     p = np.zeros((2, len(rows)))
     wide = np.array([is_wide_cell(r[:2]) for r in rows], bool)
-    for part in (np.flatnonzero(~wide), np.flatnonzero(wide)):
+    wide_generator = model.generator if model.wide_generator is None else model.wide_generator
+    for part, generator in ((np.flatnonzero(~wide), model.generator),
+                            (np.flatnonzero(wide), wide_generator)):
         if not len(part):
             continue
         a = cells.index(model.chars, [rows[i][0] for i in part])
         b = cells.index(model.chars, [rows[i][1] for i in part])
         style = torch.tensor([rows[i][2] for i in part])
-        drawn = draw_glyphs(model.generator, model.style_glyphs, a, b, style, symmetry,
+        drawn = draw_glyphs(generator, model.style_glyphs, a, b, style, symmetry,
                             z[[rows[i][3] for i in part]], _BATCH)
         p[:, part] = cells.reading_probability(model.recognizers, model.case_groups, drawn, a, b,
                                                symmetry, _BATCH).numpy()

@@ -376,11 +376,12 @@ def train_cmd(
     out: Annotated[Path, typer.Option("-o", "--out", help="Run folder: checkpoint, samples, "
                                       "metrics, weights.pt.")],
     what: Annotated[str, typer.Option(
-        help="'generator' (recognisers, then the GAN), 'classifier' (recognisers only) or "
-             "'refiner' (the experimental 64 px second stage, on --weights \\[default: the "
-             "shipped model]).")] = "generator",
+        help="'generator' (recognisers, then the GAN), 'classifier' (recognisers only), "
+             "'refiner' (the experimental 64 px second stage) or 'wide' (a second generator "
+             "for cells of two letters one way; --batch-size is its wide cells a step), both on "
+             "--weights \\[default: the shipped model].")] = "generator",
     steps: Annotated[int | None, typer.Option(help="Generator steps \\[default: 8000; "
-                                              "300 with --words; refiner: 2000].")] = None,
+                                              "300 with --words; refiner, wide: 2000].")] = None,
     batch_size: Annotated[int | None, typer.Option(help="Batch size \\[default: 32].")] = None,
     wide: Annotated[float | None, typer.Option(
         help="Double-width cells (words of different lengths) per batch, as a share of the "
@@ -408,8 +409,12 @@ def train_cmd(
     from . import weights as wfile
     from .symmetry import check_symmetry, pair_cells
 
-    if what not in ("generator", "classifier", "refiner"):
-        raise UsageError(f"unknown --what {what!r}; choose generator, classifier or refiner")
+    if what not in ("generator", "classifier", "refiner", "wide"):
+        raise UsageError(f"unknown --what {what!r}; choose generator, classifier, refiner or "
+                         "wide")
+    if what == "wide" and (wide is not None or words):
+        raise UsageError("--what wide trains on wide cells only: --wide and --words are for "
+                         "generator runs (--batch-size sets its wide cells a step)")
     cfg = training.TrainConfig.quick() if quick else training.TrainConfig()
     init = str(weights) if weights else None
     if words:
@@ -425,6 +430,12 @@ def train_cmd(
         init = init or str(wfile.default_path())
         cfg.refine = {**cfg.refine, **{k: v for k, v in (("steps", steps),
                                                          ("batch_size", batch_size)) if v}}
+        steps = batch_size = None
+    if what == "wide":  # --batch-size is its wide cells a step
+        init = init or str(wfile.default_path())
+        cfg = training.wide_only(replace(cfg, steps=steps or (
+            cfg.steps if quick else training.WIDE_ONLY_STEPS)), batch_size or
+            training.WIDE_ONLY_CELLS)
         steps = batch_size = None
     cfg = replace(cfg, seed=seed, **{k: v for k, v in (("steps", steps),
                                                         ("batch_size", batch_size)) if v})

@@ -144,6 +144,19 @@ def test_train_and_build_errors_come_alone(capsys, monkeypatch, tmp_path: Path,
     assert_one_error_line(code, err, "--size")
 
 
+@pytest.mark.parametrize(("extra", "needle"), [
+    (["--what", "wider"], "choose generator, classifier, refiner or wide"),
+    (["--what", "wide", "--wide", "0.5"], "--what wide trains on wide cells only"),
+    (["--what", "wide", "--words", "dear", "read"], "--what wide trains on wide cells only"),
+])
+def test_train_what_misuse_is_one_line(capsys, monkeypatch, tmp_path: Path, extra: list[str],
+                                       needle: str) -> None:
+    code, _, err = run(capsys, monkeypatch, "train", str(tmp_path / "ds"), "-o",
+                       str(tmp_path / "run"), *extra)
+    assert_one_error_line(code, err, needle)
+    assert not (tmp_path / "run").exists()
+
+
 def test_eval_with_a_corrupt_model_draws_no_progress_first(capsys, monkeypatch,
                                                            tmp_path: Path) -> None:
     bad = tmp_path / "bad.pt"

@@ -21,7 +21,7 @@ from ambictl.errors import DataError, UsageError
 from ambictl.models import Discriminator, ModelConfig, build_generator, fast_layout
 from ambictl.readers import Recognizer, fit_classifier, margin_shortfall
 from ambictl.symmetry import transform
-from ambictl.training import TrainConfig, ink_excess, train
+from ambictl.training import TrainConfig, ink_excess, train, wide_only
 
 TINY = {"width": 8, "d_width": 8, "emb_dim": 8}
 pytestmark = pytest.mark.usefixtures("one_thread")  # tiny models: threads only contend
@@ -400,3 +400,22 @@ def test_within_case_rules_out_other_case_groups_only() -> None:
     assert out[0].argmax().item() == 2 and out[1].argmax().item() == 1
     assert torch.equal(out[0, [0, 2]], logits[0, [0, 2]])
     assert torch.isfinite(torch.nn.functional.cross_entropy(out, torch.tensor([0, 1])))
+
+
+def test_a_wide_run_adds_a_wide_cell_generator_and_keeps_the_rest(small_dataset, tmp_path: Path
+                                                                   ) -> None:
+    base = train(small_dataset.path, tmp_path / "base", tiny_config(steps=2), device="cpu")
+    cfg = wide_only(tiny_config(steps=2), cells=4)
+    assert (cfg.batch_size, cfg.batch_size * cfg.wide) == (2, 4)
+    res = train(small_dataset.path, tmp_path / "wide", cfg, device="cpu",
+                init_weights=str(base.weights_path), what="wide")
+    before, after = (weights.load(p, "model") for p in (base.weights_path, res.weights_path))
+    assert all(torch.equal(before["generator"][k], after["generator"][k])
+               for k in before["generator"])  # single cells are drawn as before
+    assert torch.equal(before["styles"]["glyphs"], after["styles"]["glyphs"])
+    assert after["wide_generator"].keys() == before["generator"].keys()
+    assert any(not torch.equal(before["generator"][k], after["wide_generator"][k])
+               for k in before["generator"])
+    assert (tmp_path / "wide" / "samples_wide.png").is_file()
+    with pytest.raises(UsageError, match="--weights"):
+        train(small_dataset.path, tmp_path / "none", cfg, device="cpu", what="wide")

@@ -147,3 +147,40 @@ def test_eval_reads_wide_cells_by_their_letters(tiny: Model) -> None:
     assert pairs == [eval_words.WordPair("Alex", "Sam")] and "ratio over 2" in refused[0]
     listed, _ = eval_words.load_pairs(eval_words.UNEQUAL_FILE)
     assert len(listed) >= 100 and all(len(p.first) != len(p.second) for p in listed)
+
+
+def test_a_wide_cell_generator_draws_the_wide_cells_and_only_those(tiny: Model) -> None:
+    single, wide = Overlay(), Overlay(keep_b=False)
+    model = with_generator(tiny, single)
+    model.wide_generator = wide
+    amb = make_ambigram("Alex", "Sam", candidates=2, style=0, case="keep", weights=model)
+    assert single.calls and wide.calls
+
+    def widths(calls: list) -> set[bool]:
+        return {x >= 0 for a, b, _, _ in calls for row in (a, b) for x in
+                (r[1] if isinstance(r, list) else -1 for r in row)}
+
+    assert True in widths(wide.calls) and True not in widths(single.calls)
+    size = tiny.config.image_size
+    for g, (a, b) in zip(amb.glyphs, amb.pairs, strict=True):
+        if max(len(a), len(b)) == 2:  # drawn by `wide`: the font's a alone, no turned b
+            np.testing.assert_allclose(g, font_picture(tiny, a, 2 * size), atol=2e-3)
+
+
+def test_a_model_file_with_a_wide_cell_generator_loads_and_a_bad_one_is_refused(
+        tmp_path, sample_fonts) -> None:  # noqa: ANN001
+    from ambictl import weights
+    from ambictl.errors import DataError
+    from ambictl.models import build_generator
+
+    path = build_tiny_model(tmp_path / "m.pt", sample_fonts.plain)
+    payload = weights.load(path, "model")
+    cfg = ModelConfig(**payload["model_config"])
+    weights.save(tmp_path / "wide.pt", "model",
+                 {**payload, "wide_generator": build_generator(cfg).state_dict()})
+    assert load_model(tmp_path / "wide.pt").wide_generator is not None
+    assert load_model(path).wide_generator is None
+    other = build_generator(ModelConfig(chars=cfg.chars, width=16, emb_dim=8)).state_dict()
+    weights.save(tmp_path / "bad.pt", "model", {**payload, "wide_generator": other})
+    with pytest.raises(DataError, match="do not match"):
+        load_model(tmp_path / "bad.pt")
