@@ -426,13 +426,13 @@ def train_cmd(
         # A gentle fine-tune: fewer steps, half the learning rates (see PairSampler on focus).
         cfg = replace(cfg, steps=300, sample_every=50, checkpoint_every=100,
                       lr_g=cfg.lr_g / 2, lr_d=cfg.lr_d / 2)
-    if what == "refiner":  # --steps and --batch-size are the refiner's
+    if what in ("refiner", "wide"):  # parts of finished weights: the shipped ones by default
         init = init or str(wfile.default_path())
+    if what == "refiner":  # --steps and --batch-size are the refiner's
         cfg.refine = {**cfg.refine, **{k: v for k, v in (("steps", steps),
                                                          ("batch_size", batch_size)) if v}}
         steps = batch_size = None
     if what == "wide":  # --batch-size is its wide cells a step
-        init = init or str(wfile.default_path())
         cfg = training.wide_only(replace(cfg, steps=steps or (
             cfg.steps if quick else training.WIDE_ONLY_STEPS)), batch_size or
             training.WIDE_ONLY_CELLS)
