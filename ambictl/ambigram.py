@@ -22,11 +22,13 @@ How a word is made:
    default each reading keeps one case, the one under which the word's weakest cell reads
    best; the typed case wins unless another reads CASE_MARGIN better.
 3. Legibility of a candidate = the lower of its two readings' probabilities, P(a | glyph) and
-   P(b | glyph with the symmetry applied), each averaged over the recogniser ensemble. The
-   softmax is restricted to characters of the intended one's case class (lower, upper, digits):
-   a glyph's vertical place in the frame already tells 'o' from 'O' and 'x' from 'X', and the
-   recognisers are weakest exactly on such same-shape pairs, which would otherwise cap the
-   score of good glyphs at ~0.5 for reasons that do not matter to a reader.
+   P(b | glyph with the symmetry applied), each averaged over the recogniser ensemble
+   (RANKINGS["delivered"], the default `ranking`). The recognisers read the glyph roughly as
+   it will be delivered (the outline's solid ink: rankers.as_delivered) and among every
+   character, case-insensitively, as eval's judge and a reader of a word do: an `a` drawn as
+   `A` reads, an `l` that looks like an `I` does not. (Until 2026-12-04 each reading competed
+   only within its case class on the soft glyph, RANKINGS["within-case"]: measured, the new
+   reading chooses a candidate that reads both ways for 6.8 points more case-free pairs.)
 4. Style agreement: the noise codes change the weight of the lettering as well as its shape,
    so cells are also scored on how close their stroke width (2 x ink area / outline) is to one
    stroke width shared by the whole word, chosen jointly with the cells (see `choose`): each
@@ -64,7 +66,9 @@ from .compose import (
 from .drawing import draw_glyphs
 from .errors import DataError, UsageError
 from .models import GENERATORS, ModelConfig, build_generator, fast_layout
-from .readers import load_recognizers
+from .rankers import as_delivered, folded, letter_probability, load_rankers
+from .rankers import legibility as robust_legibility
+from .readers import ensemble_probability, load_recognizers
 from .refine import Refiner, RefinerConfig, shrink
 from .styles import FontStyle, font_style
 from .symmetry import (
@@ -127,6 +131,10 @@ class Model:
     # A second generator for cells of two letters one way (`ambictl train --what wide`), if
     # any: it draws those, the first one the single cells.
     wide_generator: torch.nn.Module | None = None
+    # The ranking readers (ambictl.rankers), if the file has them (`train --what rankers`).
+    rankers: list[torch.nn.Module] = field(default_factory=list)
+    ranker_meta: dict[str, Any] = field(default_factory=dict)
+    ranking: str = "delivered"  # who ranks the candidates: a key of RANKINGS
 
     @property
     def chars(self) -> str:
@@ -191,6 +199,8 @@ def _build(payload: dict[str, Any], path: Path) -> Model:
         if payload.get("wide_generator") is not None:
             wide = build_generator(cfg)
             wide.load_state_dict(payload["wide_generator"])
+        ranked = payload.get("rankers")
+        rankers = load_rankers(ranked, cfg.n_chars) if ranked is not None else []
     except (RuntimeError, KeyError, TypeError, ValueError, AttributeError):
         raise bad("its networks do not match its configuration (another character set or "
                   "size?)") from None
@@ -212,7 +222,8 @@ def _build(payload: dict[str, Any], path: Path) -> Model:
                  path=path, meta=payload.get("meta") if isinstance(payload.get("meta"), dict)
                  else {}, refiner=refiner, refiner_glyphs=refiner_glyphs,
                  wide_generator=None if wide is None
-                 else fast_layout(wide.eval().requires_grad_(False)))
+                 else fast_layout(wide.eval().requires_grad_(False)),
+                 rankers=rankers, ranker_meta=dict(ranked.get("meta", {})) if ranked else {})
 
 
 def _unit(glyphs: torch.Tensor) -> torch.Tensor:
@@ -287,7 +298,7 @@ class GlyphScore:
     turned: str  # the character read with the symmetry applied
     p_upright: float
     p_turned: float
-    legibility: float  # min(p_upright, p_turned)
+    legibility: float  # the weaker reading (the rankers: averaged over renderings, see rankers)
     stroke: float  # stroke width, px
     style: float  # agreement of its stroke width with the word's, 1 = identical
     score: float  # legibility - STYLE_WEIGHT x |log(stroke / word stroke)|: what is maximised
@@ -438,13 +449,16 @@ class Ambigram:
         return (f"{self.word1} (as it is)\n{output.preview_text(self.bitmap, columns)}\n"
                 f"{self.word2} ({how})\n{output.preview_text(self.turned(), columns)}")
 
+    def delivered_alternatives(self) -> list[np.ndarray]:
+        """Every cell's alternatives (M, S, W) as delivered: traced and rasterised back."""
+        return [np.stack([vectorize.rasterize(o, g.shape)
+                          for o, g in zip(trace_glyphs(alts), alts, strict=True)])
+                for alts in self.alternatives]
+
     def sheet_png(self) -> bytes:
         """Contact sheet of every cell's alternatives, upright and turned; see output.sheet_png."""
-        delivered = [np.stack([vectorize.rasterize(o, g.shape)  # each glyph's round trip
-                               for o, g in zip(trace_glyphs(alts), alts, strict=True)])
-                      for alts in self.alternatives]
-        return output.sheet_png(delivered, self.alternative_scores, self.alternative_pairs,
-                                self.picks, self.symmetry)
+        return output.sheet_png(self.delivered_alternatives(), self.alternative_scores,
+                                self.alternative_pairs, self.picks, self.symmetry)
 
     def report(self) -> dict[str, Any]:
         """Everything about the result as plain JSON-able data."""
@@ -531,16 +545,55 @@ def refine(model: Model, glyphs: np.ndarray, pairs: list[tuple[str, str]],
     return torch.cat(outs)[:, 0].clamp(0, 1).numpy()
 
 
+def _as_delivered(model: Model, x: torch.Tensor, a: torch.Tensor, b: torch.Tensor,
+                  symmetry: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """`make`'s ranking: the recognisers read the glyph roughly as delivered (its outline's
+    solid ink, rankers.as_delivered), among every character and case-insensitively, as eval's
+    judge and a person read a word; legibility is the weaker reading (docs/experiments.md,
+    "How make ranks": 66.9 % of case-free pairs chosen to read both ways, against 60.1 %
+    read within each case on the soft glyph)."""
+    fold = folded(model.chars)
+    p = cells.reading_probability(
+        lambda v, y: letter_probability(model.recognizers, fold, v, y, _BATCH),
+        as_delivered(x), a, b, symmetry)
+    return p, p.min(0).values
+
+
+def _within_case(model: Model, x: torch.Tensor, a: torch.Tensor, b: torch.Tensor,
+                 symmetry: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """The ranking before 2026-12-04 (eval's "old ranking"): the recognisers read the soft
+    glyph, each reading within its case group; legibility is the weaker reading."""
+    p = cells.reading_probability(
+        lambda v, y: ensemble_probability(model.recognizers, model.case_groups, v, y, _BATCH),
+        x, a, b, symmetry)
+    return p, p.min(0).values
+
+
+def _by_rankers(model: Model, x: torch.Tensor, a: torch.Tensor, b: torch.Tensor,
+                symmetry: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """The ranking readers' robust reading (ambictl.rankers.legibility), for weights that
+    carry them: as delivered, among both cases, averaged over small changes of rendering.
+    Measured, it chose worse than `_as_delivered` (docs/experiments.md)."""
+    return robust_legibility(model.rankers, model.chars, x, a, b, symmetry, batch=_BATCH)
+
+
+NO_RANKERS = ("these weights have no ranking readers (train them with: ambictl train DATA -o RUN "
+              "--what rankers --weights W)")
+# Who reads `make`'s candidates to rank them (Model.ranking, make_ambigram's `ranking`).
+RANKINGS = {"delivered": _as_delivered, "within-case": _within_case, "rankers": _by_rankers}
+
+
 def _read(model: Model, rows: list[tuple[str, str, int, int]], z: torch.Tensor, symmetry: str
-          ) -> tuple[list[np.ndarray], np.ndarray]:
+          ) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
     """Draw and read rows (upright text, turned text, style, code index), texts of one or two
-    letters (ambictl.cells): glyphs (S, W) per row and (2, R) each reading's probability;
-    cells of each width are drawn and read in one pass, wide ones by the model's wide-cell
-    generator where it has one."""
+    letters (ambictl.cells): glyphs (S, W) per row, (2, R) each reading's probability and (R,)
+    each row's legibility, as RANKINGS[model.ranking] reads; cells of each width are drawn and read
+    in one pass, wide ones by the model's wide-cell generator where it has one."""
     glyphs: list[np.ndarray] = [np.zeros(0)] * len(rows)
-    p = np.zeros((2, len(rows)))
+    p, legible = np.zeros((2, len(rows))), np.zeros(len(rows))
     wide = np.array([is_wide_cell(r[:2]) for r in rows], bool)
     wide_generator = model.generator if model.wide_generator is None else model.wide_generator
+    read = RANKINGS[model.ranking]
     for part, generator in ((np.flatnonzero(~wide), model.generator),
                             (np.flatnonzero(wide), wide_generator)):
         if not len(part):
@@ -550,11 +603,11 @@ def _read(model: Model, rows: list[tuple[str, str, int, int]], z: torch.Tensor, 
         style = torch.tensor([rows[i][2] for i in part])
         drawn = draw_glyphs(generator, model.style_glyphs, a, b, style, symmetry,
                             z[[rows[i][3] for i in part]], _BATCH)
-        p[:, part] = cells.reading_probability(model.recognizers, model.case_groups, drawn, a, b,
-                                               symmetry, _BATCH).numpy()
+        pp, ll = read(model, drawn, a, b, symmetry)
+        p[:, part], legible[part] = pp.numpy(), ll.numpy()
         for i, g in zip(part, drawn[:, 0].numpy(), strict=True):
             glyphs[i] = g
-    return glyphs, p
+    return glyphs, p, legible
 
 
 def _case_penalty(option: np.ndarray) -> np.ndarray:
@@ -588,8 +641,7 @@ def _each_option(model: Model, options: list[list[tuple[str, str]]], styles: lis
     objective (legibility, less CASE_MARGIN where not in the typed case)."""
     rows = [(a, b, st, k) for opts, st, k in zip(options, styles, codes, strict=True)
             for a, b in opts]
-    glyphs, p = _read(model, rows, z, symmetry)
-    legible = p.min(0)
+    glyphs, _, legible = _read(model, rows, z, symmetry)
     out, r = [], 0
     for opts in options:
         n = len(opts)
@@ -646,6 +698,7 @@ class _Candidates:
 
     glyphs: list[np.ndarray]  # per cell (M, S, W): W = 2S for a wide cell
     p: np.ndarray  # (2, n, M): as it is, turned
+    legible: np.ndarray  # (n, M): legibility (`_read`)
     option: np.ndarray  # (n, M) index into the cell's options; -1 = padding
 
     @property
@@ -662,15 +715,16 @@ def _candidates(model: Model, options: list[list[tuple[str, str]]], symmetry: st
            for opts in options]
     m = max(len(c) for c in per)
     rows = [(*options[i][o], style, k) for i, c in enumerate(per) for o, k in c]
-    glyphs, p = _read(model, rows, z, symmetry)
+    glyphs, p, legible = _read(model, rows, z, symmetry)
     n = len(options)
-    out = _Candidates([], np.zeros((2, n, m)), np.full((n, m), -1))
+    out = _Candidates([], np.zeros((2, n, m)), np.zeros((n, m)), np.full((n, m), -1))
     r = 0
     for i, c in enumerate(per):
         drawn = np.stack(glyphs[r:r + len(c)]).astype(np.float32)
         out.glyphs.append(np.concatenate([drawn, np.zeros((m - len(c), *drawn.shape[1:]),
                                                           np.float32)]))
         out.p[:, i, :len(c)] = p[:, r:r + len(c)]
+        out.legible[i, :len(c)] = legible[r:r + len(c)]
         out.option[i, :len(c)] = [o for o, _ in c]
         r += len(c)
     return out
@@ -725,7 +779,8 @@ def make_ambigram(word1: str, word2: str | None = None, *, symmetry: str = "rota
                   seed: int = 0, candidates: int = DEFAULT_CANDIDATES, style: int | str = "auto",
                   case: str = "auto", pick: str | list[int] | tuple[int, ...] | None = None,
                   weights: str | os.PathLike[str] | Model | None = None, refined: bool = True,
-                  font: str | os.PathLike[str] | FontStyle | None = None) -> Ambigram:
+                  font: str | os.PathLike[str] | FontStyle | None = None,
+                  ranking: str = "delivered") -> Ambigram:
     """An ambigram reading `word1` as it is and `word2` (default: word1) after `symmetry`.
 
     symmetry: "rotate" (180 degrees), "mirror" (left-right) or "flip" (upside down).
@@ -740,13 +795,20 @@ def make_ambigram(word1: str, word2: str | None = None, *, symmetry: str = "rota
     'PATH#N' for face N of a collection; or a styles.FontStyle), with style "auto" only; case
     options the font cannot draw are dropped. refined: redraw the chosen glyphs (and their
     alternatives) at 64 px with the model's refiner, when it has one (scores are the first
-    stage's).
+    stage's). ranking: who ranks the candidates (RANKINGS): "delivered" (the recognisers
+    reading the glyph as delivered, among both cases), "within-case" (as before 2026-12-04)
+    or "rankers" (the model's ranking readers, for weights that have them).
 
     Raises UsageError for bad input and DataError for a missing or broken model file.
     """
     w1, w2, picks = check_request(word1, word2, symmetry=symmetry, candidates=candidates,
                                   seed=seed, style=style, case=case, pick=pick, font=font)
     model = weights if isinstance(weights, Model) else load_model(weights)
+    if ranking not in RANKINGS:
+        raise UsageError(f"unknown ranking {ranking!r}: choose one of {', '.join(RANKINGS)}")
+    if ranking == "rankers" and not model.rankers:
+        raise UsageError(NO_RANKERS)
+    model = replace(model, ranking=ranking)
     check_words(w1, w2, model.chars)
     chosen_style = resolve_style(parse_style(style), model.style_names)
     if font is not None:
@@ -778,7 +840,7 @@ def make_ambigram(word1: str, word2: str | None = None, *, symmetry: str = "rota
                             _noise(candidates, model.config.z_dim, seed))
     choices = case_choices(options, case)
     p_up, p_turn = cands.p
-    legible = np.minimum(p_up, p_turn)
+    legible = cands.legible
     objective = legible - _case_penalty(cands.option)  # what is maximised
     n_opt = max(len(o) for o in options)
     choice = choices[best_choice(_per_option(objective, cands.option, n_opt), choices)[0]]

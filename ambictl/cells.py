@@ -17,11 +17,11 @@ extended cut draws it. So
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 import torch.nn.functional as F
-from torch import nn
 
-from .readers import ensemble_probability
 from .symmetry import transform
 
 
@@ -99,13 +99,13 @@ def reading_views(x: torch.Tensor, a: torch.Tensor, b: torch.Tensor,
             torch.cat([up_rows, turned_rows + len(x)]))
 
 
-def reading_probability(recognizers: list[nn.Module], groups: torch.Tensor, x: torch.Tensor,
-                        a: torch.Tensor, b: torch.Tensor, symmetry: str, batch: int = 1024
+def reading_probability(read: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+                        x: torch.Tensor, a: torch.Tensor, b: torch.Tensor, symmetry: str
                         ) -> torch.Tensor:
-    """(2, R): how surely the recognisers read each glyph as a (as it is) and as b (turned),
-    in one pass: the ensemble's probability (readers.ensemble_probability), the weaker
-    letter's for a reading of two."""
+    """(2, R): how surely glyphs x read as a (as it is) and as b (turned), in one pass of
+    `read(views, labels) -> P(label | view)` (the recognisers' ensemble_probability, or the
+    rankers' letter_probability), the weaker letter's for a reading of two."""
     seen, labels, rows = reading_views(x, a, b, symmetry)
-    p = ensemble_probability(recognizers, groups, seen, labels, batch)
+    p = read(seen, labels)
     weakest = torch.full((2 * len(x),), float("inf"), dtype=p.dtype, device=p.device)
     return weakest.scatter_reduce(0, rows, p, "amin").view(2, len(x))

@@ -125,6 +125,10 @@ def build_dataset_cmd(
     fonts: Annotated[list[Path] | None, typer.Option(
         "--fonts", metavar="PATH",
         help="Your own font file or folder, added to the others (repeatable).")] = None,
+    rank_fonts: Annotated[list[Path] | None, typer.Option(
+        "--rank-fonts", metavar="PATH",
+        help="Font file or folder for the ranking readers only: the data set's 'rank' split, "
+             "beside the bundled families reserved for it (repeatable).")] = None,
     no_system_fonts: Annotated[bool, typer.Option(
         "--no-system-fonts", help="Skip the fonts installed on this machine.")] = False,
     no_bundled_fonts: Annotated[bool, typer.Option(
@@ -155,7 +159,8 @@ def build_dataset_cmd(
         report = build_dataset(
             out, chars=chars if chars is not None else DEFAULT_CHARS, size=size,
             normalize=normalize, fonts=fonts, system=not no_system_fonts,
-            bundled=not no_bundled_fonts, force=force, workers=workers, progress=on_progress)
+            bundled=not no_bundled_fonts, force=force, workers=workers, progress=on_progress,
+            rank_fonts=rank_fonts)
     if report.skipped:
         table = Table(title=f"Skipped fonts ({len(report.skipped)})", title_justify="left")
         table.add_column("font", overflow="fold")
@@ -165,7 +170,8 @@ def build_dataset_cmd(
         err.print(table)
     c = report.manifest["counts"]
     err.print(f"[green]wrote[/] {report.out}: {c['glyphs']} glyphs from {c['fonts']} fonts "
-              f"({c['train_fonts']} train / {c['val_fonts']} validation), "
+              f"({c['train_fonts']} train / {c['val_fonts']} validation / "
+              f"{c.get('rank_fonts', 0)} ranking), "
               f"{len(report.manifest['chars'])} characters at {report.manifest['size']} px")
 
 
@@ -197,6 +203,10 @@ def make_cmd(
              "or lower.")] = "auto",
     pick: Annotated[str | None, typer.Option(
         help="Alternative per cell, e.g. 0,2,1,0 (0 = best; see --sheet).")] = None,
+    ranking: Annotated[str, typer.Option(
+        help="Who ranks the candidates: delivered (the recognisers reading each as delivered, "
+             "among both cases), within-case (as before 2026-12-04) or rankers (weights' own "
+             "ranking readers: train --what rankers).")] = "delivered",
     sheet: Annotated[Path | None, typer.Option(
         help="Also write a contact sheet PNG of each letter's alternatives.")] = None,
     preview: Annotated[bool, typer.Option(
@@ -244,7 +254,8 @@ def make_cmd(
     from .ambigram import make_ambigram
 
     amb = make_ambigram(w1, w2, symmetry=symmetry, seed=seed, candidates=candidates,
-                        style=style, case=case, pick=pick, weights=weights, font=font)
+                        style=style, case=case, pick=pick, weights=weights, font=font,
+                        ranking=ranking)
     look = {"color": color, "background": background, "height": height}
     if out == "-":
         sys.stdout.write(amb.to_svg(**look))
@@ -377,11 +388,14 @@ def train_cmd(
                                       "metrics, weights.pt.")],
     what: Annotated[str, typer.Option(
         help="'generator' (recognisers, then the GAN), 'classifier' (recognisers only), "
+             "'rankers' (experimental: readers on the data set's ranking fonts, for "
+             "make --ranking rankers), "
              "'refiner' (the experimental 64 px second stage) or 'wide' (a second generator "
-             "for cells of two letters one way; --batch-size is its wide cells a step), both on "
-             "--weights \\[default: the shipped model].")] = "generator",
+             "for cells of two letters one way; --batch-size is its wide cells a step); the "
+             "last three on --weights \\[default: the shipped model].")] = "generator",
     steps: Annotated[int | None, typer.Option(help="Generator steps \\[default: 8000; "
-                                              "300 with --words; refiner, wide: 2000].")] = None,
+                                              "300 with --words; refiner, wide: 2000; rankers: "
+                                              "1000 each].")] = None,
     batch_size: Annotated[int | None, typer.Option(help="Batch size \\[default: 32].")] = None,
     wide: Annotated[float | None, typer.Option(
         help="Double-width cells (words of different lengths) per batch, as a share of the "
@@ -409,9 +423,12 @@ def train_cmd(
     from . import weights as wfile
     from .symmetry import check_symmetry, pair_cells
 
-    if what not in ("generator", "classifier", "refiner", "wide"):
-        raise UsageError(f"unknown --what {what!r}; choose generator, classifier, refiner or "
-                         "wide")
+    if what not in ("generator", "classifier", "rankers", "refiner", "wide"):
+        raise UsageError(f"unknown --what {what!r}; choose generator, classifier, rankers, "
+                         "refiner or wide")
+    if what == "rankers" and (wide is not None or words or resume):
+        raise UsageError("--what rankers trains the ranking readers of finished weights: "
+                         "--wide, --words and --resume are for generator runs")
     if what == "wide" and (wide is not None or words):
         raise UsageError("--what wide trains on wide cells only: --wide and --words are for "
                          "generator runs (--batch-size sets its wide cells a step)")
@@ -426,11 +443,16 @@ def train_cmd(
         # A gentle fine-tune: fewer steps, half the learning rates (see PairSampler on focus).
         cfg = replace(cfg, steps=300, sample_every=50, checkpoint_every=100,
                       lr_g=cfg.lr_g / 2, lr_d=cfg.lr_d / 2)
-    if what in ("refiner", "wide"):  # parts of finished weights: the shipped ones by default
+    if what in ("refiner", "wide", "rankers"):  # parts of finished weights: the shipped ones
+        # by default
         init = init or str(wfile.default_path())
     if what == "refiner":  # --steps and --batch-size are the refiner's
         cfg.refine = {**cfg.refine, **{k: v for k, v in (("steps", steps),
                                                          ("batch_size", batch_size)) if v}}
+        steps = batch_size = None
+    if what == "rankers":  # --steps and --batch-size are the rankers'
+        cfg.rankers = {**cfg.rankers, **{k: v for k, v in (("steps", steps),
+                                                           ("batch_size", batch_size)) if v}}
         steps = batch_size = None
     if what == "wide":  # --batch-size is its wide cells a step
         cfg = training.wide_only(replace(cfg, steps=steps or (
@@ -459,8 +481,10 @@ def train_cmd(
         atomic.write_bytes(export, result.weights_path.read_bytes())
         shutil.copystat(result.weights_path, export)
     acc = ", ".join(f"{a:.1%}" for a in result.recognizer_accuracy) or "n/a"
-    err.print(f"[green]done[/] in {result.seconds:.0f} s: {result.steps} steps, recogniser "
-              f"accuracy on held-out fonts {acc}; weights in {result.weights_path}"
+    readers = "ranking readers' accuracy on the generator's fonts" if what == "rankers" else \
+        f"{result.steps} steps, recogniser accuracy on held-out fonts"
+    err.print(f"[green]done[/] in {result.seconds:.0f} s: {readers} {acc}; weights in "
+              f"{result.weights_path}"
               + (f" (copied to {export})" if export else ""))
 
 
@@ -544,6 +568,11 @@ def eval_cmd(
              "names and words].")] = None,
     max_words: Annotated[int | None, typer.Option(help="Use only the first N pairs of each "
                                                   "list.")] = None,
+    choice_styles: Annotated[int | None, typer.Option(
+        help="Styles in which make's choice among its candidates is measured (every candidate "
+             "traced); 0 = off \\[default: 2].")] = None,
+    candidates: Annotated[int | None, typer.Option(
+        help="Candidates per pair for the choice \\[default: make's, 16].")] = None,
     ocr: Annotated[bool, typer.Option("--ocr/--no-ocr", help="Read words with Tesseract when "
                                       "it is installed.")] = True,
     quick: Annotated[bool, typer.Option("--quick", help="A small subset: rotate, 9 letters, "
@@ -567,21 +596,24 @@ def eval_cmd(
     import json
     from dataclasses import replace
 
-    from . import atomic
+    from . import atomic, compose
     from .eval_report import print_report, write_outputs
     from .evaluate import EvalConfig, evaluate, parse_charsets
 
     _threads(threads)
     cfg = EvalConfig.quick_preset() if quick else EvalConfig()
-    given = {"styles": styles, "max_words": max_words}
+    given = {"styles": styles, "max_words": max_words, "choice_styles": choice_styles,
+             "candidates": candidates}
     cfg = replace(cfg, seed=seed, ocr=ocr, pairs_file=pairs, unequal_file=unequal_pairs,
                   **{k: v for k, v in given.items() if v is not None})
     if chars:
         cfg = replace(cfg, charsets=parse_charsets(chars))
     if symmetry:
         cfg = replace(cfg, symmetries=tuple(dict.fromkeys(symmetry)))
-    if cfg.styles < 0 or (cfg.max_words is not None and cfg.max_words < 1):
-        raise UsageError("--styles must be >= 0, --max-words >= 1")
+    if cfg.styles < 0 or cfg.choice_styles < 0 or (cfg.max_words is not None
+                                                    and cfg.max_words < 1):
+        raise UsageError("--styles and --choice-styles must be >= 0, --max-words >= 1")
+    compose.check_request("a", None, candidates=cfg.candidates)  # make's bounds, one line
     atomic.probe_output_dir(out)  # before the model is loaded, not after the whole eval
     bar = _LazyProgress(transient=True)
     task = bar.add_task("eval", total=100)

@@ -28,7 +28,7 @@ import numpy as np
 
 from . import atomic
 from .errors import DataError, UsageError
-from .fonts import FontFace, Skipped, discover, missing_chars, open_faces
+from .fonts import FontFace, Skipped, bundled_manifest, discover, missing_chars, open_faces
 from .render import NORMALIZATIONS, NOTDEF_PROBE, glyph_problems, render
 from .resources import fonts_dir
 
@@ -38,6 +38,12 @@ if TYPE_CHECKING:
 DEFAULT_CHARS = string.ascii_uppercase + string.ascii_lowercase + string.digits
 FORMAT_VERSION = 1
 VAL_FRACTION = 0.15  # share of font FAMILIES held out for validation
+# The splits, by font family: "train" (the generator and its training recognisers), "val" (the
+# held-out judges of `eval`) and "rank" (ranking readers, ambictl.rankers, which no training
+# and no judge sees). Train and val are drawn from the family name; a family is "rank" only when
+# reserved for it: the bundled fonts whose fonts/manifest.json entry says "split": "rank", and
+# the fonts given with `build-dataset --rank-fonts`.
+SPLITS = ("train", "val", "rank")
 MAX_BAD_GLYPHS = 0.1  # a font with more unusable glyphs than this share is skipped whole
 ARRAYS = ("images", "labels", "font_ids")
 
@@ -57,17 +63,19 @@ def _family_rank(family: str) -> float:
     return int.from_bytes(digest[:4], "big") / 2**32
 
 
-def assign_splits(families: list[str]) -> dict[str, str]:
-    """'train' or 'val' per family, fixed by the name alone, so every face of a family goes
-    together and validation measures unseen fonts. With two or more families each split gets one;
-    a lone family goes to train."""
-    ranked = sorted(set(families), key=lambda f: (_family_rank(f), f))
+def assign_splits(families: list[str], reserved: set[str] | frozenset[str] = frozenset()
+                  ) -> dict[str, str]:
+    """The split of every family: 'rank' for the `reserved` ones, else 'train' or 'val' fixed by
+    the name alone, so every face of a family goes together and validation measures unseen fonts.
+    With two or more unreserved families train and val get one each; a lone family goes to
+    train. Reserving families never moves another family between train and val."""
+    ranked = sorted(set(families) - set(reserved), key=lambda f: (_family_rank(f), f))
     split = {f: "val" if _family_rank(f) < VAL_FRACTION else "train" for f in ranked}
     if ranked:
         split[ranked[-1]] = "train"  # a lone family trains; it cannot also validate
     if len(ranked) >= 2:
         split[ranked[0]] = "val"
-    return split
+    return {**split, **{f: "rank" for f in set(families) & set(reserved)}}
 
 
 def check_chars(chars: str) -> str:
@@ -154,7 +162,14 @@ def _collect(results: list[FileResult], chars: str) -> Collected:
                 "rejected_glyphs": dict(sorted(r.problems.items())),
             })
             out.images.append(r.images)
-    splits = assign_splits([f["family"] for f in out.fonts])
+    bundled = bundled_manifest()
+
+    def reserved(font: dict[str, Any]) -> bool:
+        return font["source"] == "rank" or (font["source"] == "bundled" and bundled.get(
+            font["path"].removeprefix("fonts/"), {}).get("split") == "rank")
+
+    splits = assign_splits([f["family"] for f in out.fonts],
+                           {f["family"] for f in out.fonts if reserved(f)})
     for font in out.fonts:
         font["split"] = splits[font["family"]]
     return out
@@ -217,8 +232,11 @@ class BuildReport:
 def build_dataset(out: str | os.PathLike[str], *, chars: str = DEFAULT_CHARS, size: int = 64,
                   normalize: str = "em", fonts: list[Path] | None = None, system: bool = True,
                   bundled: bool = True, force: bool = False, workers: int | None = None,
-                  progress: Callable[[int, int], None] | None = None) -> BuildReport:
-    """Render every valid font x character into a data set folder at `out` (atomically)."""
+                  progress: Callable[[int, int], None] | None = None,
+                  rank_fonts: list[Path] | None = None) -> BuildReport:
+    """Render every valid font x character into a data set folder at `out` (atomically);
+    `rank_fonts` (files or folders) form the "rank" split, with the bundled fonts reserved
+    for it."""
     out = Path(out)
     chars = check_chars(chars)
     if normalize not in NORMALIZATIONS:
@@ -229,13 +247,13 @@ def build_dataset(out: str | os.PathLike[str], *, chars: str = DEFAULT_CHARS, si
     atomic.probe_output_dir(out, beside=True)  # a file, /proc, a read-only folder: before work
     if out.exists() and not force:
         raise UsageError(f"{out} already exists; pass --force to replace it")
-    for src in fonts or []:
+    for src in [*(fonts or []), *(rank_fonts or [])]:
         if Path(src).is_dir() and Path(src).resolve() in (out.resolve(), *out.resolve().parents):
             raise UsageError(f"the output {out} lies inside the font folder {src}; choose another")
-    if not (fonts or system or bundled):
+    if not (fonts or rank_fonts or system or bundled):
         raise UsageError("no fonts to read: without the bundled and the system fonts, name "
                          "yours with --fonts PATH (a file or folder)")
-    files, skipped, looked = discover(fonts, system=system, bundled=bundled)
+    files, skipped, looked = discover(fonts, system=system, bundled=bundled, rank=rank_fonts)
     if not files:
         why = "; ".join(f"{s.path}: {s.reason}" for s in skipped[:3])
         raise UsageError("no font files found (looked in: " + "; ".join(looked) + ")"
@@ -258,7 +276,7 @@ def build_dataset(out: str | os.PathLike[str], *, chars: str = DEFAULT_CHARS, si
                          "add fonts with --fonts PATH")
     arrays = _pack(collected, chars)
     blobs = {name: _npy_bytes(arrays[name]) for name in ARRAYS}
-    splits = {s: [f["id"] for f in collected.fonts if f["split"] == s] for s in ("train", "val")}
+    splits = {s: [f["id"] for f in collected.fonts if f["split"] == s] for s in SPLITS}
     manifest = {
         "format": FORMAT_VERSION, "chars": chars, "size": size, "normalize": normalize,
         "counts": {"fonts": len(collected.fonts), "glyphs": int(len(arrays["labels"])),

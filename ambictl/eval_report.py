@@ -202,6 +202,22 @@ def print_report(summary: dict[str, Any], console: Console) -> None:
             console.print(f"[bold]{sym} {name}[/] hardest: {hard}", soft_wrap=True)
             console.print(f"[bold]{sym} {name}[/] easiest: {easy}", soft_wrap=True)
 
+    c = Table(title="Choice among make's candidates (as delivered, the judge reading among both "
+                    "cases): share of pairs x styles whose chosen candidate reads both ways",
+              title_justify="left")
+    rankers = any("rankers" in m for r in results.values() for m in r.get("choice", {}).values())
+    for col in ("symmetry", "set", "candidates", "typed case", "old ranking", "ranked",
+                *(("rankers",) if rankers else ()), "oracle", "n"):
+        c.add_column(col, justify="left" if col in ("symmetry", "set") else "right")
+    for sym, r in results.items():
+        for name, m in r.get("choice", {}).items():
+            c.add_row(sym, name, str(m["candidates"]), _pct(m["typed"]),
+                      _pct(m["old ranking"]), f"[bold]{_pct(m['ranked'])}[/]",
+                      *((_pct(m.get("rankers")),) if rankers else ()),
+                      _pct(m["oracle"]), str(m["n"]))
+    if c.row_count:
+        console.print(c)
+
     w = Table(title="Words read exactly: both views / as is / transformed; edit = normalised "
                     "edit distance", title_justify="left")
     for col in ("symmetry", "method", "judge", "edit", "Tesseract", "edit", "n"):

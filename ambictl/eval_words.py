@@ -51,6 +51,12 @@ WORD_METHODS: dict[str, dict[str, Any]] = {
 }
 NO_REFINER = {"auto, 32 px": {"case": "auto", "style": "auto", "refined": False}}  # beside
 # "auto" for a model with a refiner: the same words without the second stage
+OLD_RANKING = {"auto, old ranking": {"case": "auto", "style": "auto",
+                                     "ranking": "within-case"}}  # beside "auto": the same
+# words ranked as make ranked them before 2026-12-04 (ambigram.RANKINGS)
+RANKERS = {"auto, rankers": {"case": "auto", "style": "auto", "ranking": "rankers"}}  # beside
+# "auto" for a model with ranking readers (ambictl.rankers)
+ORACLE_OF = "auto"  # the method whose alternatives the judge also chooses among ("oracle")
 UNEQUAL_METHODS = {m: WORD_METHODS[m] for m in ("auto", "keep")}  # words of different lengths
 BASELINES = ("overlay", "upright")  # eval's baselines in style 0, laid out as `make` lays out
 
@@ -215,6 +221,9 @@ class Drawn:
     cells: np.ndarray | list[np.ndarray]  # each cell's outline rasterised back: (S, S) or
     # (S, 2S) for a cell of two letters one way
     picture: np.ndarray  # the whole picture rendered from the outlines at OCR_SCALE x
+    # per cell, its alternatives as delivered and their letters (make's only; for `oracle`)
+    alternatives: list[np.ndarray] = field(default_factory=list)
+    alternative_pairs: list[list[tuple[str, str]]] = field(default_factory=list)
 
     @property
     def letters(self) -> tuple[str, str]:
@@ -223,7 +232,14 @@ class Drawn:
 
     @torch.no_grad()
     def judged(self, judge: Judge, among: str) -> tuple[str, str]:
-        """The judge's reading of both views, cell by cell, among the letters `among`: a
+        """The judge's reading of both views among the letters `among`, each in the order
+        its view reads the cells (right to left, turned or mirrored)."""
+        return split_readings(list(zip(*self.cell_readings(judge, among), strict=True)),
+                              self.symmetry)
+
+    @torch.no_grad()
+    def cell_readings(self, judge: Judge, among: str) -> tuple[list[str], list[str]]:
+        """The judge's reading of every cell as it is and turned, among the letters `among`: a
         reading of two letters is the cell's two halves, of one the cell as it is (squeezed
         to S x S when the cell is wide; ambictl.cells)."""
         def read(glyphs: list[torch.Tensor], texts: list[str]) -> list[str]:
@@ -239,26 +255,44 @@ class Drawn:
         glyphs = [torch.from_numpy(np.asarray(g)) for g in self.cells]
         up = read(glyphs, [a for a, _ in self.pairs])
         turned = read([transform(g, self.symmetry) for g in glyphs], [b for _, b in self.pairs])
-        return split_readings(list(zip(up, turned, strict=True)), self.symmetry)  # in the
-        # order each view reads its cells (right to left, turned or mirrored)
+        return up, turned
+
+    def oracle(self, judge: Judge, among: str) -> tuple[str, str]:
+        """The judge's reading of the word when each cell takes, among `alternatives` (what
+        `--pick` offers), the one the judge reads best: both letters right first, then
+        either. Only the judge knows which that is: the bound on any ranking."""
+        best = []
+        for alts, pairs in zip(self.alternatives, self.alternative_pairs, strict=True):
+            up, turned = Drawn(self.style, self.symmetry, pairs, list(alts),
+                               self.picture).cell_readings(judge, among)
+            score = [2 * (x.lower() == a.lower() and y.lower() == b.lower())
+                     + (x.lower() == a.lower()) + (y.lower() == b.lower())
+                     for x, y, (a, b) in zip(up, turned, pairs, strict=True)]
+            j = int(np.argmax(score))
+            best.append((up[j], turned[j]))
+        return split_readings(best, self.symmetry)
 
 
 def word_methods(model: Model) -> dict[str, dict[str, Any]]:
-    """The `make` settings words are drawn with: WORD_METHODS, and NO_REFINER when the model
-    has a refiner (so one run measures what the second stage adds)."""
-    return {**WORD_METHODS, **NO_REFINER} if model.refiner is not None else WORD_METHODS
+    """The `make` settings words are drawn with: WORD_METHODS and OLD_RANKING, NO_REFINER when
+    the model has a refiner and RANKERS when it has ranking readers (so one run measures what
+    each adds)."""
+    return {**WORD_METHODS, **OLD_RANKING, **(NO_REFINER if model.refiner is not None else {}),
+            **(RANKERS if model.rankers else {})}
 
 
-def draw_make(model: Model, pair: WordPair, symmetry: str, seed: int, options: dict[str, Any]
-              ) -> Drawn:
-    """The word pair exactly as `ambictl make` draws and delivers it with these options."""
+def draw_make(model: Model, pair: WordPair, symmetry: str, seed: int, options: dict[str, Any],
+              oracle: bool = False) -> Drawn:
+    """The word pair exactly as `ambictl make` draws and delivers it with these options (and,
+    for `oracle`, every alternative of every cell delivered too)."""
     from .ambigram import make_ambigram
 
     amb = make_ambigram(pair.first, pair.second, symmetry=symmetry, seed=seed, weights=model,
                         **options)
     # The same picture size for 32 px and refined 64 px cells: Tesseract reads like with like.
     cells, picture = amb.delivered(OCR_SCALE * model.config.image_size / amb.layout.size)
-    return Drawn(amb.style, symmetry, amb.pairs, cells, picture)
+    return Drawn(amb.style, symmetry, amb.pairs, cells, picture,
+                 amb.delivered_alternatives() if oracle else [], amb.alternative_pairs)
 
 
 def draw_baseline(draw: Draw, method: str, pair: WordPair, style: int = 0) -> Drawn:
@@ -297,14 +331,18 @@ def evaluate_words(model: Model, draw: Draw, judge: Judge, pairs: list[WordPair]
     examples: dict[str, list[tuple[WordPair, np.ndarray]]] = {}
     pages: list[np.ndarray] = []
     total = len(pairs) * (len(methods) + len(baselines))
+    oracles: list[WordRecord] = []
     for name in [*methods, *baselines]:
         examples[name] = []
         for pair in pairs:
-            d = (draw_make(model, pair, sym, seed, methods[name]) if name in methods
-                 else draw_baseline(draw, name, pair))
+            d = (draw_make(model, pair, sym, seed, methods[name], oracle=name == ORACLE_OF)
+                 if name in methods else draw_baseline(draw, name, pair))
             among = allowed(pair.first + pair.second, judge.chars)
             records.append(WordRecord(pair, d.style, name, d.judged(judge, among),
                                       drawn=d.letters))
+            if name == ORACLE_OF:
+                oracles.append(WordRecord(pair, d.style, f"{name}, oracle",
+                                          d.oracle(judge, among), drawn=d.letters))
             if len(examples[name]) < EXAMPLES:
                 examples[name].append((pair, d.picture))
             if tesseract:
@@ -317,4 +355,4 @@ def evaluate_words(model: Model, draw: Draw, judge: Judge, pairs: list[WordPair]
         texts = ocr.read_words(pages, tesseract, modes, scale=1)
         for i, rec in enumerate(records):
             rec.ocr = {m: (texts[m][2 * i], texts[m][2 * i + 1]) for m in modes}
-    return WordResults(sym, records, modes, examples)
+    return WordResults(sym, records + oracles, modes, examples)

@@ -47,8 +47,10 @@ import torch
 
 from . import baselines, vectorize
 from .ambigram import Model, trace_settings
+from .compose import DEFAULT_CANDIDATES
 from .drawing import draw_glyphs
 from .errors import UsageError
+from .eval_choice import CHOICE_STYLES, evaluate_choice
 from .judge import Judge
 from .models import ModelConfig
 from .readers import ensemble_probability
@@ -417,12 +419,16 @@ class EvalConfig:
     seed: int = 0
     ocr: bool = True
     quick: bool = False
+    # The choice gap (eval_choice): `make`'s candidates per pair, in the first choice_styles
+    # styles (0: off), every one traced.
+    candidates: int = DEFAULT_CANDIDATES
+    choice_styles: int = CHOICE_STYLES
 
     @classmethod
     def quick_preset(cls, **overrides: Any) -> EvalConfig:
         """A small subset in seconds: one symmetry, nine characters, four styles, 12 words."""
         base = {"charsets": {"quick": QUICK_CHARS}, "symmetries": ("rotate",), "styles": 4,
-                "max_words": 12, "quick": True}
+                "max_words": 12, "quick": True, "candidates": 8, "choice_styles": 1}
         return cls(**{**base, **overrides})
 
 
@@ -475,7 +481,8 @@ def run_eval(cfg: EvalConfig, judge: Judge, bank: ModelBank,
     notes.append(ocr_note)
 
     methods = eval_methods(bank)
-    steps = len(cfg.symmetries) * (len(charsets) * len(methods) + len(word_lists))
+    choosing = cfg.choice_styles > 0
+    steps = len(cfg.symmetries) * (len(charsets) * (len(methods) + choosing) + len(word_lists))
     done = 0
 
     def tick(what: str) -> None:
@@ -499,6 +506,13 @@ def run_eval(cfg: EvalConfig, judge: Judge, bank: ModelBank,
         assert bank.model is not None
         summary[sym] = {"pairs": {name: {m: r.summary() for m, r in res.items()}
                                   for name, res in per_set.items()}}
+        if choosing:
+            summary[sym]["choice"] = {}
+            for name, chars in charsets.items():
+                summary[sym]["choice"][name] = evaluate_choice(
+                    bank.model, judge, chars, styles[:cfg.choice_styles], sym, cfg.candidates,
+                    cfg.seed, torch.get_num_threads()).summary()
+                tick(f"{sym} {name} choice")
         for key, usable in word_lists.items():
             def drawn(i: int, n: int, what: str = f"{sym} {key}") -> None:
                 if progress:

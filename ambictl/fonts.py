@@ -30,7 +30,7 @@ class FontFace:
     index: int  # face number inside a .ttc/.otc collection, 0 otherwise
     family: str
     style: str
-    source: str  # "bundled", "system" or "user"
+    source: str  # "bundled", "system", "user", or "rank" (the user's, for the ranking readers)
     license: str
 
     @property
@@ -171,11 +171,13 @@ def missing_chars(cmap: set[int], chars: str) -> str:
     return "".join(c for c in chars if ord(c) not in cmap)
 
 
-def discover(extra: list[Path] | None = None, *, system: bool = True, bundled: bool = True
+def discover(extra: list[Path] | None = None, *, system: bool = True, bundled: bool = True,
+             rank: list[Path] | None = None
              ) -> tuple[list[tuple[Path, str, str | None]], list[Skipped], list[str]]:
     """All candidate font files in a stable order: (path, source, licence), skips, places looked.
 
-    Bundled fonts first (sorted), then the system's, then the user's, each file once.
+    Bundled fonts first (sorted), then the system's, then the user's fonts for the ranking
+    readers (`rank`, source "rank"), then the user's others, each file once.
     """
     files: list[tuple[Path, str, str | None]] = []
     skipped: list[Skipped] = []
@@ -201,10 +203,11 @@ def discover(extra: list[Path] | None = None, *, system: bool = True, bundled: b
                       else ", ".join(str(d) for d in system_font_dirs()))
         for p in system_font_files():
             add(p, "system", None)
-    if extra:
-        looked.extend(str(p) for p in extra)
-        user_files, user_skipped = expand_paths(extra)
-        skipped.extend(user_skipped)
-        for p in user_files:
-            add(p, "user", None)
+    for paths, source in ((rank, "rank"), (extra, "user")):
+        if paths:
+            looked.extend(str(p) for p in paths)
+            user_files, user_skipped = expand_paths(paths)
+            skipped.extend(user_skipped)
+            for p in user_files:
+                add(p, source, None)
     return files, skipped, looked

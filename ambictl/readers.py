@@ -1,8 +1,9 @@
 """The readers: the letter recognisers that score legibility, and how they are trained.
 
-The training ensemble (`Recognizer`, three designs) is frozen while the generator trains, and read
-again by `make` to rank its candidates (`ensemble_probability`, as `eval`'s "ranked" method does);
-every reading is within the letter's case group (`within_case`, symmetry.case_groups).
+The training ensemble (`Recognizer`, three designs) is frozen while the generator trains, every
+reading within the letter's case group (`within_case`, symmetry.case_groups), and read again by
+`make` to rank its candidates (ambigram.RANKINGS: as delivered and among both cases since
+2026-12-04, `ensemble_probability` within the case before, as `eval`'s "ranked" method does).
 `fit_classifier` is the one training loop of every letter classifier: these recognisers and the
 held-out judges of ambictl.judge alike. What belongs to a training run (its stages, checkpoints,
 progress) stays in ambictl.training.
@@ -29,17 +30,18 @@ class Recognizer(nn.Module):
     """A small CNN in one of three designs, so that the training ensemble does not share one
     architecture's blind spots (the held-out judge, ambictl.judge, is a design of its own).
 
-    `spec` is the design, optionally with how it was trained: "vgg", or "vgg+warp" for one
-    trained under the strong augmentation (augment.strong).
+    `spec` is the design, optionally with how it was trained: "vgg", "vgg+warp" for one
+    trained under the strong augmentation (augment.strong), "vgg+adv" for one trained under it
+    and adversarially (a ranking reader, ambictl.rankers).
     """
 
     def __init__(self, n_classes: int, spec: str = "vgg", width: int = 32) -> None:
         super().__init__()
         self.spec = spec
         kind, _, trained = spec.partition("+")
-        if trained not in ("", "warp"):
+        if trained not in ("", "warp", "adv"):
             raise ValueError(f"unknown recogniser augmentation {trained!r} in {spec!r}")
-        self.augmentation = "strong" if trained == "warp" else "light"  # augment.for_reader's
+        self.augmentation = "strong" if trained else "light"  # augment.for_reader's
         w = width
         if kind == "vgg":  # 3x3 convs, batch norm, max pooling
             layers = [self._block(1, w, 3), self._block(w, w, 3), nn.MaxPool2d(2),

@@ -44,6 +44,7 @@ from .drawing import draw_glyphs
 from .errors import AmbictlError, DataError, UsageError
 from .glyphs import GlyphTable, PairSampler
 from .models import Discriminator, ModelConfig, build_generator, fast_layout
+from .rankers import RankerConfig, ranker_payload, split_families, train_rankers
 from .readers import (
     Recognizer,
     legibility_terms,
@@ -117,6 +118,9 @@ class TrainConfig:
     # refine_train.RefineTrainConfig fields. Not part of a generator run: measured, it did not
     # make words read better (README, "The 64 px refiner").
     refine: dict[str, Any] = field(default_factory=lambda: {"steps": 2000})
+    # The ranking readers of `what="rankers"` (ambictl.rankers), on the data set's "rank"
+    # fonts: rankers.RankerConfig fields.
+    rankers: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def quick(cls) -> TrainConfig:
@@ -127,7 +131,9 @@ class TrainConfig:
                    n_styles=4, max_fonts=16, cls_warmup=20,
                    model={"width": 16, "d_width": 16, "emb_dim": 16},
                    refine={"steps": 3, "batch_size": 8, "d_width": 8, "max_fonts": 16,
-                           "model": {"width": 8, "emb_dim": 8}})
+                           "model": {"width": 8, "emb_dim": 8}},
+                   rankers={"kinds": ("coarse+adv",), "steps": 8, "batch_size": 32,
+                            "source_size": 32})
 
 
 # A run of `what="wide"` trains a model's second generator, the one `make` draws cells of two
@@ -455,17 +461,23 @@ def train(dataset: str | os.PathLike[str], run_dir: str | os.PathLike[str], tcfg
     """Run training into `run_dir`: checkpoint.pt (resumable), weights.pt, samples/, metrics.jsonl.
 
     `what`: "generator" (recognisers first, then the GAN), "classifier" (recognisers only),
+    "rankers" (ranking readers for the finished `init_weights`, written into a copy of them:
+    ambictl.rankers; measured, they choose worse than make's default ranking, so a generator
+    run does not train them),
     "refiner" (the 64 px second stage on the finished `init_weights`: refine_train.train_refiner)
     or "wide" (the generator for cells of two letters one way, on the finished `init_weights`:
     trained from its wide generator, or its generator when it has none, with `tcfg` as
     `wide_only` makes it, and written into a copy of `init_weights`).
     `init_weights`: start from a shipped model (fine-tune, e.g. on one word pair's pairs).
     """
-    if what in ("refiner", "wide") and init_weights is None:
-        part = "refiner" if what == "refiner" else "wide-cell generator"
+    if what in ("refiner", "wide", "rankers") and init_weights is None:
+        part = {"refiner": "refiner", "wide": "wide-cell generator",
+                "rankers": "ranking readers"}[what]
         raise UsageError(f"training only the {part} needs the weights it belongs to (--weights)")
     if what == "refiner":
         return _refine(dataset, Path(run_dir), init_weights, tcfg, device, resume, progress)
+    if what == "rankers":
+        return _rankers_only(dataset, Path(run_dir), init_weights, tcfg, device, progress)
     t0 = time.time()
     dev = pick_device(device)
     ddp = init_distributed(dev)
@@ -541,6 +553,34 @@ def _refine(dataset: str | os.PathLike[str], run: Path, init_weights: str | os.P
     cfg = RefineTrainConfig(**{**tcfg.refine, "seed": tcfg.seed})
     return train_refiner(dataset, run, init_weights, cfg, device=device, resume=resume,
                          progress=progress)
+
+
+def _rankers_only(dataset: str | os.PathLike[str], run: Path,
+                  init_weights: str | os.PathLike[str], tcfg: TrainConfig, device: str,
+                  progress: Any) -> RunResult:
+    """`what="rankers"`: train the ranking readers and write them into a copy of the finished
+    model `init_weights` (run/weights.pt), whose every other part stays as it was."""
+    t0 = time.time()
+    dev = pick_device(device)
+    glyph_set = load_dataset(dataset, verify=True)
+    atomic.probe_output_dir(run)
+    init = weights.load(init_weights, "model")
+    if init["model_config"]["chars"] != glyph_set.chars:
+        raise DataError(f"the weights were trained on the characters "
+                        f"{init['model_config']['chars']!r}; the data set has {glyph_set.chars!r}")
+    cfg = RankerConfig(**{**tcfg.rankers, "seed": tcfg.seed})
+    try:
+        rankers, meta = train_rankers(glyph_set, cfg, dev, progress or _NullProgress())
+    except KeyboardInterrupt:
+        raise Interrupted(f"interrupted while training the ranking readers: nothing was written "
+                          f"to {run}; run the command again") from None
+    manifest = glyph_set.manifest  # every split's families: the three groups never share one
+    meta = {**meta, "train_families": split_families(manifest, "train"),
+            "val_families": split_families(manifest, "val")}
+    run.mkdir(parents=True, exist_ok=True)
+    out = run / "weights.pt"
+    weights.save(out, "model", {**init, "rankers": ranker_payload(rankers, meta)})
+    return RunResult(run, 0, out, {}, meta["accuracy_on_train_fonts"], time.time() - t0)
 
 
 def _train_generator(mcfg: ModelConfig, tcfg: TrainConfig, table: GlyphTable,

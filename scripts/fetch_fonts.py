@@ -10,7 +10,8 @@ accepted) and copies into ``fonts/<id>/``:
 * the 700 normal and/or 400 italic WOFF2 for the families in ``BOLD`` / ``ITALIC``;
 * the package's LICENSE file.
 
-It then writes ``fonts/manifest.json`` (one entry per font file, sorted, stable JSON) and
+It then writes ``fonts/manifest.json`` (one entry per font file, sorted, stable JSON; the
+families in ``RANK``, reserved for the ranking readers, get ``"split": "rank"``) and
 ``fonts/README.md``. Versions are pinned, so reruns are byte-identical. Packages that fail
 to download, lack the 400 normal Latin file, or carry another licence are skipped and
 reported. The family list was curated by eye: caps-only, small-caps-only, symbol and
@@ -42,7 +43,9 @@ DEFAULT_CACHE = Path(tempfile.gettempdir()) / "ambictl-fontsource-cache"
 
 DEFAULT_VERSION = "5.3.0"
 VERSION_PINS: dict[str, str] = {
+    "adamina": "5.2.7",
     "changa-one": "5.2.8",
+    "days-one": "5.2.7",
     "source-code-pro": "5.3.1",
     "source-sans-3": "5.3.1",
     "source-serif-4": "5.3.1",
@@ -102,6 +105,25 @@ FAMILIES: tuple[str, ...] = tuple(
     SANS + ROUNDED + CONDENSED + SERIF + SLAB + MONO + DISPLAY + HANDWRITING
 )
 
+# Families reserved for the ranking readers: letter classifiers that must never share a font
+# family with the fonts the generator or the eval judge trained on. ``build-dataset`` puts
+# them in their own split "rank", disjoint from train and validation; their manifest entries
+# carry ``"split": "rank"``. Picked like the others (legible, distinct A-Z, a-z, 0-9) and
+# avoiding near-clones of the families above (e.g. heebo ~ roboto, public-sans ~
+# libre-franklin, rasa ~ merriweather, varela ~ varela-round, libre-bodoni ~ bodoni-moda).
+# Rows: sans-serif, serif, slab, monospace, display, handwriting.
+RANK: tuple[str, ...] = tuple(
+    _ids("""
+    manrope figtree outfit hind plus-jakarta-sans sora mukta maven-pro chivo kumbh-sans catamaran
+    gentium-book-plus brawler neuton petrona adamina alike cambo judson
+    podkova enriqueta solway
+    azeret-mono spline-sans-mono b612-mono sometype-mono
+    alata days-one black-ops-one sigmar-one
+    parisienne sacramento delius short-stack mali itim
+""")
+)
+RANK_SPLIT = "rank"
+
 # Families that additionally ship their 700 normal / 400 italic Latin WOFF2.
 BOLD = frozenset(
     _ids("""
@@ -132,7 +154,11 @@ README_TEXT = (
     " caps-only, small-caps, symbol or illegible faces). Categories: {categories}. Each"
     " `<family-id>/` folder holds the font file(s) and the package's LICENSE; licences:"
     " {licenses}. `manifest.json` lists every file with its family, category, weight,"
-    " style, licence, source package and SHA-256. Rebuild with"
+    " style, licence, source package and SHA-256. {rank} of the families ({rank_categories})"
+    ' are reserved for the ranking readers: their entries carry `"split": "rank"`, and'
+    ' `ambictl build-dataset` puts them in their own split "rank", disjoint from train and'
+    " validation, so the ranking readers never share a font family with the generator's or"
+    " the judge's training fonts. Rebuild with"
     " `python scripts/fetch_fonts.py` (needs `npm` and the npm registry)."
 )
 
@@ -226,7 +252,7 @@ def check_license(package: Package) -> str:
 
 def manifest_entry(package: Package, weight: int, style: str, license_id: str) -> dict:
     name = font_file_name(package.family_id, weight, style)
-    return {
+    entry = {
         "file": f"{package.family_id}/{name}",
         "family": package.metadata["family"],
         "family_id": package.family_id,
@@ -237,6 +263,9 @@ def manifest_entry(package: Package, weight: int, style: str, license_id: str) -
         "source": f"npm:@fontsource/{package.family_id}@{package.version}",
         "sha256": hashlib.sha256(package.files[weight, style]).hexdigest(),
     }
+    if package.family_id in RANK:
+        entry["split"] = RANK_SPLIT
+    return entry
 
 
 def write_family(package: Package, out: Path) -> tuple[list[dict], list[str]]:
@@ -274,7 +303,7 @@ def fetch_all(cache: Path, jobs: int) -> tuple[list[Package], list[str]]:
             return f"{family_id}: npm pack timed out"
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        for result in pool.map(attempt, FAMILIES):
+        for result in pool.map(attempt, FAMILIES + RANK):
             (failures if isinstance(result, str) else packages).append(result)
     return packages, failures
 
@@ -286,11 +315,14 @@ def write_json(path: Path, data: object) -> None:
 def write_readme(path: Path, manifest: list[dict]) -> None:
     firsts = [e for e in manifest if e["weight"] == 400 and e["style"] == "normal"]
     categories = Counter(e["category"] for e in firsts)
+    rank_categories = Counter(e["category"] for e in firsts if e.get("split") == RANK_SPLIT)
     text = README_TEXT.format(
         families=len(firsts),
         files=len(manifest),
         categories=", ".join(f"{n} {c}" for c, n in sorted(categories.items())),
         licenses=" / ".join(sorted({e["license"] for e in manifest})),
+        rank=sum(rank_categories.values()),
+        rank_categories=", ".join(f"{n} {c}" for c, n in sorted(rank_categories.items())),
     )
     path.write_text("# Fonts\n\n" + textwrap.fill(text, width=88, break_on_hyphens=False) + "\n")
 
@@ -322,6 +354,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if len(set(FAMILIES)) != len(FAMILIES):
         raise SystemExit("duplicate family ids in FAMILIES")
+    if len(set(RANK)) != len(RANK):
+        raise SystemExit("duplicate family ids in RANK")
+    if shared := sorted(set(RANK) & set(FAMILIES)):
+        raise SystemExit(f"RANK family ids also in FAMILIES: {', '.join(shared)}")
     args.cache.mkdir(parents=True, exist_ok=True)
     packages, failures = fetch_all(args.cache, args.jobs)
     for line in failures:

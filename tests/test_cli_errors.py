@@ -145,7 +145,9 @@ def test_train_and_build_errors_come_alone(capsys, monkeypatch, tmp_path: Path,
 
 
 @pytest.mark.parametrize(("extra", "needle"), [
-    (["--what", "wider"], "choose generator, classifier, refiner or wide"),
+    (["--what", "wider"], "choose generator, classifier, rankers, refiner or wide"),
+    (["--what", "rankers", "--words", "dear", "read"], "--what rankers trains the ranking"),
+    (["--what", "rankers", "--resume"], "--what rankers trains the ranking"),
     (["--what", "wide", "--wide", "0.5"], "--what wide trains on wide cells only"),
     (["--what", "wide", "--words", "dear", "read"], "--what wide trains on wide cells only"),
 ])

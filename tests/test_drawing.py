@@ -43,7 +43,7 @@ def test_make_eval_and_training_draw_the_same_glyph(model_path: Path, symmetry: 
     s = torch.tensor([r[2] for r in rows])
     codes = evaluate.style_codes(bank, 0)  # eval: one code per style; make: one per row
     by_eval = evaluate.Draw(bank, symmetry, codes)("model", a, b, s)
-    by_make, _ = ambigram._read(model, rows, codes, symmetry)
+    by_make, _, _ = ambigram._read(model, rows, codes, symmetry)
     assert by_eval.shape == (len(rows), 1, 32, 32)
     assert torch.equal(by_eval[:, 0], torch.from_numpy(np.stack(by_make)))
     # A per-row symmetry index draws what the name draws.

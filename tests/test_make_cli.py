@@ -52,6 +52,7 @@ BAD = [
     (["dear", "--symmetry", "spin"], "unknown symmetry 'spin'"),
     (["dear", "--candidates", "0"], "candidates must be a whole number from 1 to 256"),
     (["dear", "--candidates", "-4"], "candidates must be"),
+    (["dear", "--candidates", "1000000"], "candidates must be a whole number from 1 to 256"),
     (["dear", "--height", "100000"], "height must be a whole number of pixels from 8 to 8192"),
     (["dear", "--height", "abc"], "Invalid value for '--height'"),
     (["dear", "--color", "blurple"], "'blurple' is not a colour"),

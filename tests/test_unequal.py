@@ -12,6 +12,7 @@ from ambictl import cells, compose, eval_words
 from ambictl.ambigram import Model, load_model, make_ambigram
 from ambictl.errors import UsageError
 from ambictl.models import Generator, ModelConfig
+from ambictl.readers import ensemble_probability
 from ambictl.symmetry import SYMMETRIES, describe_split, split_readings
 from ambictl.symmetry import apply as apply_symmetry
 
@@ -98,8 +99,10 @@ def test_a_reading_of_two_letters_is_read_by_halves_and_one_letter_squeezed() ->
             ink = v.mean((1, 2, 3))
             return torch.stack([10 * ink, torch.zeros_like(ink)], 1)
 
-    p = cells.reading_probability([ReadsInk()], torch.zeros(2, dtype=torch.long), x,
-                                  torch.tensor([[0, 0], [0, -1], [0, 0]]),
+    def read(v: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        return ensemble_probability([ReadsInk()], torch.zeros(2, dtype=torch.long), v, labels)
+
+    p = cells.reading_probability(read, x, torch.tensor([[0, 0], [0, -1], [0, 0]]),
                                   torch.tensor([0, 0, 0]), "flip")
     # two letters read as well as the weaker half (the blank right one: 1/2)
     assert p.shape == (2, 3) and p[0, 0] == pytest.approx(0.5) and p[0, 1] > 0.99
