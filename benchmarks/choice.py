@@ -1,12 +1,19 @@
-"""How the choice among `make`'s candidates grows with their number: per K candidates per pair,
-the share of pairs whose typed-case candidate, old-ranked, ranked and oracle choice the
-held-out judge reads both ways, as delivered (ambictl.eval_choice, what `ambictl eval` reports
-for make's default K).
+"""How well `make` chooses among its candidates, by its ranking and by the old one.
+
+Pairs: per K candidates per pair, the share of pairs whose typed-case candidate, old-ranked,
+ranked and oracle choice the held-out judge reads both ways, as delivered (ambictl.eval_choice,
+what `ambictl eval` reports for make's default K):
 
     python benchmarks/choice.py --every 3 --styles 1 --k 8 16 32 64
 
-Prints one JSON line per K. Every candidate is traced: K = 64 on 226 pairs is about 15,000
-traces, several minutes on 2 cores.
+Every candidate is traced: K = 64 on 226 pairs is about 15,000 traces, several minutes on 2
+cores. Words (`--words`): the shipped word pairs drawn by `make` with its defaults and with the
+old ranking, read as delivered by the judge and Tesseract, beside the judge choosing among the
+alternatives (`auto, oracle`; ambictl.eval_words):
+
+    python benchmarks/choice.py --words --every 2
+
+Prints one JSON line per K or per method.
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ import torch
 
 from ambictl.ambigram import load_model
 from ambictl.eval_choice import evaluate_choice
-from ambictl.judge import load_judge
+from ambictl.judge import Judge, load_judge
 
 
 def main() -> None:
@@ -32,13 +39,35 @@ def main() -> None:
     ap.add_argument("--symmetry", default="rotate")
     ap.add_argument("--weights", default=None)
     ap.add_argument("--judge", default=None, help="a judge file, or 'light'")
+    ap.add_argument("--words", action="store_true", help="the word pairs instead of pairs")
     args = ap.parse_args()
     model, judge = load_model(args.weights), load_judge(args.judge)
+    if args.words:
+        return words(args, judge)
     for k in args.k:
         t = time.time()
         r = evaluate_choice(model, judge, args.chars, list(range(args.styles)), args.symmetry,
                             k, workers=torch.get_num_threads(), every=args.every)
         print(json.dumps({**r.summary(), "seconds": round(time.time() - t)}), flush=True)
+
+
+def words(args: argparse.Namespace, judge: Judge) -> None:
+    from ambictl import eval_words, ocr
+    from ambictl.evaluate import Draw, style_codes
+    from ambictl.evaluate import load_model as load_bank
+
+    bank = load_bank(args.weights, torch.device("cpu"))
+    pairs = eval_words.load_pairs()[0][::args.every]
+    methods = {"auto": eval_words.WORD_METHODS["auto"], **eval_words.OLD_RANKING}
+    t = time.time()
+    res = eval_words.evaluate_words(bank.model, Draw(bank, args.symmetry, style_codes(bank, 0)),
+                                    judge, pairs, ocr.availability()[0], 0, methods,
+                                    baselines=())
+    for name, m in res.summary().items():
+        tess = m["ocr"]["either"]["both"] if m["ocr"] else None
+        print(json.dumps({"method": name, "judge": m["judge"]["both"], "tesseract": tess,
+                          "n": m["judge"]["n"]}), flush=True)
+    print(json.dumps({"seconds": round(time.time() - t)}))
 
 
 if __name__ == "__main__":

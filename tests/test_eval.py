@@ -273,10 +273,17 @@ def test_eval_quick_end_to_end(tiny: dict[str, Path], tmp_path: Path) -> None:
         assert set(r["style"][method]) == {"fid", "diversity", "own_font", "own_font_chance"}
         assert 0 <= r["style"][method]["own_font"] <= 1
         assert r["style"][method]["own_font_chance"] == pytest.approx(1 / 3, abs=1e-4)
-    assert list(r["words"]) == [*eval_words.WORD_METHODS, *eval_words.BASELINES]
+    assert list(r["words"]) == [*eval_words.WORD_METHODS, *eval_words.OLD_RANKING,
+                                *eval_words.BASELINES, "auto, oracle"]
     for method, m in r["words"].items():
         assert m["judge"]["n"] == 3 and m["ocr"] is None, method  # 3 usable pairs, a picture each
-    assert list(r["unequal words"]) == [*eval_words.UNEQUAL_METHODS, "overlay"]
+    assert list(r["unequal words"]) == [*eval_words.UNEQUAL_METHODS, "overlay", "auto, oracle"]
+    # the judge choosing among the alternatives reads at least what make's choice reads
+    for key in ("words", "unequal words"):
+        assert r[key]["auto, oracle"]["judge"]["both"] >= r[key]["auto"]["judge"]["both"]
+    choice = r["choice"]["quick"]  # make's 8 candidates per pair, in one style
+    assert choice["candidates"] == 8 and choice["n"] == 64
+    assert all(0 <= choice[m] <= choice["oracle"] for m in ("typed", "old ranking", "ranked"))
     for method, m in r["unequal words"].items():
         assert m["judge"]["n"] == 2 and 0 <= m["judge"]["both"] <= 1, method
     assert r["style"]["upright"]["diversity"] == pytest.approx(1.0)
