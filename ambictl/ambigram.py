@@ -52,9 +52,11 @@ import numpy as np
 import torch
 
 from . import atomic, cells, compose, output, vectorize
+from . import strokes as strokes_stage
 from . import weights as weight_files
 from .compose import (
     DEFAULT_CANDIDATES,
+    DEFAULT_STROKES,
     OUTPUT_KINDS,
     check_output,
     check_request,
@@ -94,6 +96,7 @@ _BATCH = 64  # samples per generator / recogniser call: on the CPU small batches
 # (2.5x faster than 1024 at 32 px) and bound memory for long words
 _STROKE_FLOOR = 0.5  # px added to stroke widths before their ratio: blank glyphs stay finite
 DEFAULT_HEIGHT = 256
+NIB_LETTERS = "ocebdpqnhuOCDQ"  # round and straight strokes in every direction: a pen's contrast
 AUTO_STYLES = 4  # styles `style="auto"` tries: the bank's first (plainest) fonts
 CASE_MARGIN = 0.1  # legibility another case combination must gain over the typed one
 WEAK = 0.5  # a cell whose legibility is under this is reported as weak
@@ -305,6 +308,7 @@ class GlyphScore:
     pick: int  # index among the alternatives
     alternatives: int  # how many (distinct) alternatives there were
     typed_case: bool = True  # drawn in the case the user typed
+    strokes: bool = False  # delivered as pen strokes (ambictl.strokes), not the bitmap's trace
 
 
 @dataclass
@@ -336,6 +340,9 @@ class Ambigram:
     style_scan: list[tuple[int, str, float]] = field(default_factory=list)  # style auto:
     # (style, name, weakest cell at noise code 0), best first; empty when the style was given
     font: str | None = None  # the font file drawn in (make --font), else None
+    # Per cell, the outline of its pen strokes where it takes them (make --strokes), else None.
+    stroke_outlines: list[list[vectorize.BezierPath] | None] = field(default_factory=list,
+                                                                     repr=False)
 
     @property
     def drawn(self) -> tuple[str, str]:
@@ -371,8 +378,11 @@ class Ambigram:
 
     @cached_property
     def outlines(self) -> list[list[vectorize.BezierPath]]:
-        """Each glyph traced into smooth closed Bézier contours (cell coordinates, holes kept)."""
-        return trace_glyphs(self.glyphs)
+        """Each glyph traced into smooth closed Bézier contours (cell coordinates, holes kept),
+        or for a cell drawn in pen strokes, their outline."""
+        traced = trace_glyphs(self.glyphs)
+        return [s if s is not None else t for s, t in
+                zip(self.stroke_outlines or [None] * len(traced), traced, strict=True)]
 
     @property
     def offsets(self) -> list[tuple[float, float]]:
@@ -587,13 +597,11 @@ def _read(model: Model, rows: list[tuple[str, str, int, int]], z: torch.Tensor, 
           ) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
     """Draw and read rows (upright text, turned text, style, code index), texts of one or two
     letters (ambictl.cells): glyphs (S, W) per row, (2, R) each reading's probability and (R,)
-    each row's legibility, as RANKINGS[model.ranking] reads; cells of each width are drawn and read
-    in one pass, wide ones by the model's wide-cell generator where it has one."""
+    each row's legibility (`score`); cells of each width are drawn in one pass, wide ones by
+    the model's wide-cell generator where it has one."""
     glyphs: list[np.ndarray] = [np.zeros(0)] * len(rows)
-    p, legible = np.zeros((2, len(rows))), np.zeros(len(rows))
     wide = np.array([is_wide_cell(r[:2]) for r in rows], bool)
     wide_generator = model.generator if model.wide_generator is None else model.wide_generator
-    read = RANKINGS[model.ranking]
     for part, generator in ((np.flatnonzero(~wide), model.generator),
                             (np.flatnonzero(wide), wide_generator)):
         if not len(part):
@@ -603,11 +611,27 @@ def _read(model: Model, rows: list[tuple[str, str, int, int]], z: torch.Tensor, 
         style = torch.tensor([rows[i][2] for i in part])
         drawn = draw_glyphs(generator, model.style_glyphs, a, b, style, symmetry,
                             z[[rows[i][3] for i in part]], _BATCH)
-        pp, ll = read(model, drawn, a, b, symmetry)
-        p[:, part], legible[part] = pp.numpy(), ll.numpy()
         for i, g in zip(part, drawn[:, 0].numpy(), strict=True):
             glyphs[i] = g
+    p, legible = score(model, glyphs, [r[:2] for r in rows], symmetry)
     return glyphs, p, legible
+
+
+def score(model: Model, glyphs: list[np.ndarray], texts: list[tuple[str, str]], symmetry: str
+          ) -> tuple[np.ndarray, np.ndarray]:
+    """How glyphs (S, W) of cells (upright text, turned text) read, as RANKINGS[model.ranking]
+    reads them: (2, R) each reading's probability and (R,) the legibility; cells of each width
+    read in one pass."""
+    p, legible = np.zeros((2, len(glyphs))), np.zeros(len(glyphs))
+    for width in sorted({g.shape[-1] for g in glyphs}):
+        part = [i for i, g in enumerate(glyphs) if g.shape[-1] == width]
+        x = torch.from_numpy(np.stack([glyphs[i] for i in part]).astype(np.float32))[:, None]
+        a = cells.index(model.chars, [texts[i][0] for i in part])
+        b = cells.index(model.chars, [texts[i][1] for i in part])
+        with torch.inference_mode():
+            pp, ll = RANKINGS[model.ranking](model, x, a, b, symmetry)
+        p[:, part], legible[part] = pp.numpy(), ll.numpy()
+    return p, legible
 
 
 def _case_penalty(option: np.ndarray) -> np.ndarray:
@@ -775,12 +799,57 @@ def _rank(cands: np.ndarray, local: np.ndarray, first: int) -> list[int]:
     return kept
 
 
+_nibs: dict[tuple[int, int], strokes_stage.Nib] = {}
+
+
+def style_nib(model: Model, style: int) -> strokes_stage.Nib:
+    """The pen of a style: its contrast and nib angle fitted to the font's own stroke widths
+    (strokes.fit_nib, on NIB_LETTERS drawn at 64 px), cached per bank and style."""
+    key = (id(model.style_glyphs), style)
+    if key not in _nibs:
+        idx = [model.chars.index(c) for c in NIB_LETTERS if c in model.chars]
+        big = torch.nn.functional.interpolate(model.style_glyphs[style, idx], scale_factor=2,
+                                              mode="bilinear", align_corners=False)
+        nib = strokes_stage.fit_nib(big[:, 0].numpy())
+        _nibs[key] = nib.scaled(0.5)  # back in the 32 px frame (only its shape is used)
+    return _nibs[key]
+
+
+def draw_strokes(model: Model, glyphs: list[np.ndarray], texts: list[tuple[str, str]],
+                 symmetry: str, style: int, seed: int, mode: str
+                 ) -> dict[int, tuple[np.ndarray, list[vectorize.BezierPath], float, float,
+                                      float]]:
+    """The cells that take pen strokes (make's `strokes`: every cell for "on"; for "auto" the
+    cells whose strokes read at least as well as their glyph, `stroke_choice`), each as (its
+    bitmap, its outline, P(upright), P(turned), legibility) as the ranking reads them."""
+    if mode == "off":
+        return {}
+    pen = strokes_stage.stroke_cells(glyphs, texts, symmetry, model.recognizers, model.chars,
+                                     style_nib(model, style), seed=seed)
+    p, legible = score(model, pen.bitmaps, texts, symmetry)
+    take = np.ones(len(glyphs), bool) if mode == "on" else \
+        stroke_choice(model, glyphs, pen.bitmaps, texts, symmetry)
+    return {i: (pen.bitmaps[i], pen.outlines[i], float(p[0, i]), float(p[1, i]),
+                float(legible[i])) for i in np.flatnonzero(take)}
+
+
+def stroke_choice(model: Model, glyphs: list[np.ndarray], pen: list[np.ndarray],
+                  texts: list[tuple[str, str]], symmetry: str) -> np.ndarray:
+    """(n,) bool: the cells whose pen strokes read at least as well as the generator's glyph.
+    The strokes were moved to please the recognisers, so the recognisers would favour them:
+    where the weights carry ranking readers (which neither the generator nor the strokes ever
+    saw), they decide, reading both robustly (rankers.legibility); else the ranking does."""
+    chooser = replace(model, ranking="rankers") if model.rankers else model
+    legible = score(chooser, [*glyphs, *pen], texts * 2, symmetry)[1]
+    return legible[len(glyphs):] >= legible[:len(glyphs)]
+
+
 def make_ambigram(word1: str, word2: str | None = None, *, symmetry: str = "rotate",
                   seed: int = 0, candidates: int = DEFAULT_CANDIDATES, style: int | str = "auto",
                   case: str = "auto", pick: str | list[int] | tuple[int, ...] | None = None,
                   weights: str | os.PathLike[str] | Model | None = None, refined: bool = True,
                   font: str | os.PathLike[str] | FontStyle | None = None,
-                  ranking: str = "delivered") -> Ambigram:
+                  ranking: str = "delivered", strokes: str = DEFAULT_STROKES) -> Ambigram:
     """An ambigram reading `word1` as it is and `word2` (default: word1) after `symmetry`.
 
     symmetry: "rotate" (180 degrees), "mirror" (left-right) or "flip" (upside down).
@@ -797,12 +866,16 @@ def make_ambigram(word1: str, word2: str | None = None, *, symmetry: str = "rota
     alternatives) at 64 px with the model's refiner, when it has one (scores are the first
     stage's). ranking: who ranks the candidates (RANKINGS): "delivered" (the recognisers
     reading the glyph as delivered, among both cases), "within-case" (as before 2026-12-04)
-    or "rankers" (the model's ranking readers, for weights that have them).
+    or "rankers" (the model's ranking readers, for weights that have them). strokes: redraw
+    each chosen glyph as a few smooth pen strokes refined to read both ways (ambictl.strokes):
+    "on" for every cell, "auto" where the strokes read at least as well as the glyph
+    (`ranking`'s reading, as delivered), "off" never.
 
     Raises UsageError for bad input and DataError for a missing or broken model file.
     """
     w1, w2, picks = check_request(word1, word2, symmetry=symmetry, candidates=candidates,
-                                  seed=seed, style=style, case=case, pick=pick, font=font)
+                                  seed=seed, style=style, case=case, pick=pick, font=font,
+                                  strokes=strokes)
     model = weights if isinstance(weights, Model) else load_model(weights)
     if ranking not in RANKINGS:
         raise UsageError(f"unknown ranking {ranking!r}: choose one of {', '.join(RANKINGS)}")
@@ -867,9 +940,13 @@ def make_ambigram(word1: str, word2: str | None = None, *, symmetry: str = "rota
                                  f"(0 to {len(keep) - 1})")
     picks = picks or (0,) * len(options)
     final = [keep[pk] for keep, pk in zip(ranked, picks, strict=True)]
+    first = [cands.glyphs[i][k] for i, k in enumerate(final)]  # the first stage's choice
+    texts = [options[i][cands.option[i, k]] for i, k in enumerate(final)]
+    drawn_strokes = draw_strokes(model, first, texts, symmetry, chosen_style, seed, strokes)
     narrow = all(a.shape[-1] == a.shape[-2] for a in alternatives)
-    if refined and model.refiner is not None and narrow:  # every alternative, one batch
-        # (the refiner draws single cells only: a word with wide cells keeps the first stage)
+    if refined and model.refiner is not None and narrow and not drawn_strokes:  # every
+        # alternative, one batch (the refiner draws single cells only: a word with wide cells
+        # keeps the first stage; pen strokes are drawn from the first stage's glyphs)
         cut = np.cumsum([len(a) for a in alternatives])[:-1]
         alternatives = np.split(refine(model, np.concatenate(alternatives),
                                        [p for ps in alt_pairs for p in ps], chosen_style,
@@ -878,22 +955,30 @@ def make_ambigram(word1: str, word2: str | None = None, *, symmetry: str = "rota
     scores = []
     for i, (k, pk) in enumerate(zip(final, picks, strict=True)):
         local, agreement = _local(objective, stroke, word_stroke, i)
-        ch_a, ch_b = options[i][cands.option[i, k]]
+        ch_a, ch_b = texts[i]
+        pen = drawn_strokes.get(i)
+        pu, pt, leg = ((float(p_up[i, k]), float(p_turn[i, k]), float(legible[i, k]))
+                       if pen is None else pen[2:])
         scores.append(GlyphScore(
-            cell=i, upright=ch_a, turned=ch_b, p_upright=float(p_up[i, k]),
-            p_turned=float(p_turn[i, k]), legibility=float(legible[i, k]),
+            cell=i, upright=ch_a, turned=ch_b, p_upright=pu, p_turned=pt, legibility=leg,
             stroke=float(stroke[i, k]), style=float(agreement[k]), score=float(local[k]),
-            pick=pk, alternatives=len(ranked[i]), typed_case=bool(cands.option[i, k] == 0)))
+            pick=pk, alternatives=len(ranked[i]), typed_case=bool(cands.option[i, k] == 0),
+            strokes=pen is not None))
+    delivered_glyphs = [a[pk] for a, pk in zip(alternatives, picks, strict=True)]
+    for i, pen in drawn_strokes.items():
+        delivered_glyphs[i] = pen[0]
     return Ambigram(word1=w1, word2=w2, symmetry=symmetry,
                     style=None if font is not None else chosen_style,
                     style_name=model.style_names[chosen_style], seed=seed,
                     candidates=candidates, case=check_case(case),
                     pairs=[(s.upright, s.turned) for s in scores],
-                    glyphs=_row([a[pk] for a, pk in zip(alternatives, picks, strict=True)]),
+                    glyphs=_row(delivered_glyphs),
                     scores=scores,
                     alternatives=alternatives, alternative_scores=alt_scores,
                     alternative_pairs=alt_pairs, stroke=word_stroke, style_scan=scan,
-                    font=font.spec if isinstance(font, FontStyle) else None)
+                    font=font.spec if isinstance(font, FontStyle) else None,
+                    stroke_outlines=[drawn_strokes[i][1] if i in drawn_strokes else None
+                                     for i in range(len(scores))])
 
 
 __all__ = ["Ambigram", "GlyphScore", "Model", "load_model", "make_ambigram"]

@@ -207,6 +207,10 @@ def make_cmd(
         help="Who ranks the candidates: delivered (the recognisers reading each as delivered, "
              "among both cases), within-case (as before 2026-12-04) or rankers (weights' own "
              "ranking readers: train --what rankers).")] = "delivered",
+    strokes: Annotated[str, typer.Option(
+        help="Redraw each letter as a few smooth pen strokes, refined to read both ways: auto "
+             "(where they read at least as well as the generator's glyph), on (every letter) "
+             "or off. Seconds per letter: see the README.")] = "off",
     sheet: Annotated[Path | None, typer.Option(
         help="Also write a contact sheet PNG of each letter's alternatives.")] = None,
     preview: Annotated[bool, typer.Option(
@@ -228,7 +232,8 @@ def make_cmd(
 
     # Everything that can be checked without the model fails here, before torch is imported.
     w1, w2, _ = compose.check_request(word1, word2, symmetry=symmetry, candidates=candidates,
-                                      seed=seed, style=style, case=case, pick=pick, font=font)
+                                      seed=seed, style=style, case=case, pick=pick, font=font,
+                                      strokes=strokes)
     output.check_height(height)
     output.parse_color(color, "--color", allow_none=False)
     output.parse_color(background, "--background", allow_none=True)
@@ -255,7 +260,7 @@ def make_cmd(
 
     amb = make_ambigram(w1, w2, symmetry=symmetry, seed=seed, candidates=candidates,
                         style=style, case=case, pick=pick, weights=weights, font=font,
-                        ranking=ranking)
+                        ranking=ranking, strokes=strokes)
     look = {"color": color, "background": background, "height": height}
     if out == "-":
         sys.stdout.write(amb.to_svg(**look))
@@ -573,6 +578,9 @@ def eval_cmd(
              "traced); 0 = off \\[default: 2].")] = None,
     candidates: Annotated[int | None, typer.Option(
         help="Candidates per pair for the choice \\[default: make's, 16].")] = None,
+    strokes: Annotated[int, typer.Option(
+        help="Styles in which pairs are also measured redrawn in pen strokes (make --strokes "
+             "on / auto), and words too; 0 = off (seconds per glyph).")] = 0,
     ocr: Annotated[bool, typer.Option("--ocr/--no-ocr", help="Read words with Tesseract when "
                                       "it is installed.")] = True,
     quick: Annotated[bool, typer.Option("--quick", help="A small subset: rotate, 9 letters, "
@@ -603,16 +611,17 @@ def eval_cmd(
     _threads(threads)
     cfg = EvalConfig.quick_preset() if quick else EvalConfig()
     given = {"styles": styles, "max_words": max_words, "choice_styles": choice_styles,
-             "candidates": candidates}
+             "candidates": candidates, "strokes": strokes}
     cfg = replace(cfg, seed=seed, ocr=ocr, pairs_file=pairs, unequal_file=unequal_pairs,
                   **{k: v for k, v in given.items() if v is not None})
     if chars:
         cfg = replace(cfg, charsets=parse_charsets(chars))
     if symmetry:
         cfg = replace(cfg, symmetries=tuple(dict.fromkeys(symmetry)))
-    if cfg.styles < 0 or cfg.choice_styles < 0 or (cfg.max_words is not None
-                                                    and cfg.max_words < 1):
-        raise UsageError("--styles and --choice-styles must be >= 0, --max-words >= 1")
+    if min(cfg.styles, cfg.choice_styles, cfg.strokes) < 0 or (cfg.max_words is not None
+                                                                and cfg.max_words < 1):
+        raise UsageError("--styles, --choice-styles and --strokes must be >= 0, --max-words "
+                         ">= 1")
     compose.check_request("a", None, candidates=cfg.candidates)  # make's bounds, one line
     atomic.probe_output_dir(out)  # before the model is loaded, not after the whole eval
     bar = _LazyProgress(transient=True)

@@ -33,6 +33,8 @@ INK = 0.5  # a pixel is ink above this
 EXTENT_INK = 0.1  # faint halo that still counts when measuring a glyph's width for spacing
 _LIST_AT_MOST = 8  # unsupported characters named in one error line
 DEFAULT_CANDIDATES = 16
+STROKES = ("off", "on", "auto")  # make --strokes: never, every cell, where they read better
+DEFAULT_STROKES = "off"
 MAX_CANDIDATES = 256  # candidates per letter; x 64 letters is still a bounded amount of work
 OUTPUT_KINDS = {".svg": "svg", ".png": "png"}
 
@@ -178,8 +180,8 @@ def resolve_style(style: int | str, names: list[str]) -> int | str:
 def check_request(word1: object, word2: object = None, *, symmetry: object = "rotate",
                   candidates: object = DEFAULT_CANDIDATES, seed: object = 0,
                   style: object = "auto", case: object = "auto", pick: object = None,
-                  chars: str | None = None, font: object = None
-                  ) -> tuple[str, str, tuple[int, ...] | None]:
+                  chars: str | None = None, font: object = None,
+                  strokes: object = DEFAULT_STROKES) -> tuple[str, str, tuple[int, ...] | None]:
     """Validate everything make_ambigram takes that does not need the model (and the
     characters too when `chars` is given). Cheap: no torch work. A font (make --font) is the
     style, so it comes with style "auto" only; the file itself is checked by styles.open_font."""
@@ -189,6 +191,9 @@ def check_request(word1: object, word2: object = None, *, symmetry: object = "ro
     if parse_style(style) != "auto" and font is not None:
         raise UsageError("--font and --style both choose the style: give one of them")
     check_case(case)
+    if strokes not in STROKES:
+        raise UsageError(f"unknown --strokes {str(strokes)[:40]!r}: choose one of "
+                         f"{', '.join(STROKES)}")
     w1, w2 = check_words(word1, word2, chars)
     picks = parse_pick(pick)  # type: ignore[arg-type]
     if picks is not None and len(w1) == len(w2) and len(picks) != len(w1):  # (words of

@@ -56,6 +56,9 @@ OLD_RANKING = {"auto, old ranking": {"case": "auto", "style": "auto",
 # words ranked as make ranked them before 2026-12-04 (ambigram.RANKINGS)
 RANKERS = {"auto, rankers": {"case": "auto", "style": "auto", "ranking": "rankers"}}  # beside
 # "auto" for a model with ranking readers (ambictl.rankers)
+STROKE_METHODS = {f"auto, strokes {m}": {"case": "auto", "style": "auto", "strokes": m}
+                  for m in ("on", "auto")}  # beside "auto" (make's default, strokes off):
+# the pen-stroke stage (ambictl.strokes) on every cell, and where it reads better
 ORACLE_OF = "auto"  # the method whose alternatives the judge also chooses among ("oracle")
 UNEQUAL_METHODS = {m: WORD_METHODS[m] for m in ("auto", "keep")}  # words of different lengths
 BASELINES = ("overlay", "upright")  # eval's baselines in style 0, laid out as `make` lays out

@@ -58,6 +58,10 @@ from .refine import shrink
 from .symmetry import SYMMETRIES, case_groups, transform
 
 METHODS = ("model", "delivered", "case", "ranked", "overlay", "upright")
+# The pen-stroke stage (make --strokes on / auto, ambictl.strokes), as delivered: measured in
+# the first EvalConfig.strokes styles only (seconds per glyph).
+STROKE_METHODS = ("strokes", "strokes-auto")
+STROKE_WORD = 13  # pairs refined together, as one word: they share one pen width
 REFINED = "refined"  # a model with a refiner: its glyphs redrawn at 64 px, as delivered
 RANKED_CANDIDATES = 4  # "ranked": the best of this many noise codes, chosen as `make` chooses
 NAMED_SETS = {"lower": string.ascii_lowercase, "upper": string.ascii_uppercase,
@@ -134,6 +138,8 @@ class Draw:
                           self.bank.cfg.image_size)
         if method == "model":
             return self._model(a, b, s, self.z[s.to(self.z.device)]).cpu()
+        if method in STROKE_METHODS:
+            return self._strokes(a, b, s, "on" if method == "strokes" else "auto")
         out = []
         dev = self.bank.glyphs.device
         for aa, bb, ss in zip(a.split(self.batch), b.split(self.batch), s.split(self.batch),
@@ -180,6 +186,29 @@ class Draw:
                      s.tolist(), self.symmetry)
         return torch.from_numpy(out)[:, None].to(self.bank.glyphs.device)
 
+    def _strokes(self, a: torch.Tensor, b: torch.Tensor, s: torch.Tensor, mode: str
+                 ) -> torch.Tensor:
+        """The model's glyphs redrawn in pen strokes as `make --strokes MODE` redraws a word's
+        (ambigram.draw_strokes), STROKE_WORD pairs of a style at a time, as delivered (the
+        strokes' outline rasterised back; the glyph's trace where "auto" keeps the glyph)."""
+        from .ambigram import draw_strokes
+
+        assert self.bank.model is not None
+        first = self("model", a, b, s)
+        out = delivered(first, torch.get_num_threads())
+        chars, glyphs = self.bank.cfg.chars, first[:, 0].numpy()
+        texts = [(chars[x], chars[y]) for x, y in zip(a.tolist(), b.tolist(), strict=True)]
+        for style in sorted(set(s.tolist())):
+            rows = np.flatnonzero(s.cpu().numpy() == style)
+            for i in range(0, len(rows), STROKE_WORD):
+                word = rows[i:i + STROKE_WORD]
+                taken = draw_strokes(self.bank.model, [glyphs[r] for r in word],
+                                     [texts[r] for r in word], self.symmetry, style, 0, mode)
+                for j, (_, outline, *_) in taken.items():
+                    out[word[j], 0] = torch.from_numpy(
+                        vectorize.rasterize(outline, glyphs.shape[1:]).astype(np.float32))
+        return out
+
     def _best_candidate(self, a: torch.Tensor, b: torch.Tensor, s: torch.Tensor
                         ) -> torch.Tensor:
         """What `make` does per cell: K noise codes (the style's first), keep the one the
@@ -222,10 +251,11 @@ def delivered(glyphs: torch.Tensor, workers: int = 1) -> torch.Tensor:
         else glyphs
 
 
-def eval_methods(bank: ModelBank) -> tuple[str, ...]:
-    """The pair methods a model is measured by: METHODS, and REFINED when it has a refiner."""
+def eval_methods(bank: ModelBank, strokes: bool = False) -> tuple[str, ...]:
+    """The pair methods a model is measured by: METHODS, REFINED when it has a refiner, and
+    STROKE_METHODS when asked."""
     has = bank.model is not None and bank.model.refiner is not None
-    return (*METHODS, REFINED) if has else METHODS
+    return (*METHODS, *((REFINED,) if has else ()), *(STROKE_METHODS if strokes else ()))
 
 
 def style_codes(bank: ModelBank, seed: int) -> torch.Tensor:
@@ -423,6 +453,7 @@ class EvalConfig:
     # styles (0: off), every one traced.
     candidates: int = DEFAULT_CANDIDATES
     choice_styles: int = CHOICE_STYLES
+    strokes: int = 0  # styles the pen-stroke stage is measured in (0: off; STROKE_METHODS)
 
     @classmethod
     def quick_preset(cls, **overrides: Any) -> EvalConfig:
@@ -480,7 +511,8 @@ def run_eval(cfg: EvalConfig, judge: Judge, bank: ModelBank,
     exe, ocr_note = ocr.availability() if cfg.ocr else (None, "Tesseract OCR off (--no-ocr)")
     notes.append(ocr_note)
 
-    methods = eval_methods(bank)
+    methods = eval_methods(bank, cfg.strokes > 0)
+    stroke_words = eval_words.STROKE_METHODS if cfg.strokes > 0 else {}
     choosing = cfg.choice_styles > 0
     steps = len(cfg.symmetries) * (len(charsets) * (len(methods) + choosing) + len(word_lists))
     done = 0
@@ -500,7 +532,9 @@ def run_eval(cfg: EvalConfig, judge: Judge, bank: ModelBank,
         for name, chars in charsets.items():
             per_set[name] = {}
             for method in methods:
-                per_set[name][method] = evaluate_pairs(draw, judge, chars, styles, method)
+                per_set[name][method] = evaluate_pairs(
+                    draw, judge, chars, styles[:cfg.strokes] if method in STROKE_METHODS
+                    else styles, method)
                 tick(f"{sym} {name} {method}")
         pair_results[sym] = per_set
         assert bank.model is not None
@@ -519,8 +553,8 @@ def run_eval(cfg: EvalConfig, judge: Judge, bank: ModelBank,
                     progress(f"{what} {i}/{n}", (done + i / n) / steps)
 
             # Words of different lengths: make's defaults and the case kept, beside the overlay.
-            methods_here = eval_words.word_methods(bank.model) if key == "words" \
-                else eval_words.UNEQUAL_METHODS
+            methods_here = {**(eval_words.word_methods(bank.model) if key == "words"
+                               else eval_words.UNEQUAL_METHODS), **stroke_words}
             words = eval_words.evaluate_words(
                 bank.model, draw, judge, usable, exe, cfg.seed, methods_here,
                 baselines=eval_words.BASELINES if key == "words" else ("overlay",),
@@ -529,14 +563,14 @@ def run_eval(cfg: EvalConfig, judge: Judge, bank: ModelBank,
             summary[sym][key] = words.summary()
             tick(f"{sym} {key}")
         summary[sym]["style"] = {m: style_quality([per_set[n][m] for n in per_set], real)
-                                 for m in methods}
+                                 for m in methods if m not in STROKE_METHODS}
     out = {
         "model": {"weights": bank.meta.get("path"), "chars": bank.cfg.chars,
                   "styles": bank.names[:n_styles], "steps": bank.meta.get("steps")},
         "judge": {"weights": judge.meta.get("path"), "metrics": judge.metrics},
         "settings": {"symmetries": list(cfg.symmetries), "charsets": charsets,
                      "styles": n_styles,
-                     "word_methods": eval_words.word_methods(bank.model),
+                     "word_methods": {**eval_words.word_methods(bank.model), **stroke_words},
                      "word_pairs": {k: len(v) for k, v in word_lists.items()},
                      "seed": cfg.seed, "quick": cfg.quick,
                      "ocr": exe is not None, "judge_reads_among": "the evaluated set"},

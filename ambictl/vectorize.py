@@ -768,6 +768,11 @@ def _map(paths: list[BezierPath], fn: Callable[[Point], Point], reverse: bool
     return out
 
 
+def scaled(paths: list[BezierPath], factor: float) -> list[BezierPath]:
+    """The shapes scaled about the origin: outlines traced at `1 / factor` x size back to it."""
+    return _map(paths, lambda p: (p[0] * factor, p[1] * factor), reverse=False)
+
+
 def rotate180(paths: list[BezierPath], width: float, height: float) -> list[BezierPath]:
     """Turn the shapes half a turn inside a width x height box: how an ambigram is read."""
     return _map(paths, lambda p: (width - p[0], height - p[1]), reverse=False)

@@ -2,6 +2,7 @@
 
     python benchmarks/bench_outlines.py [--fonts 12] [--words dear,read,...] [--repeat 3]
                                         [--refine N] [--no-potrace] [--no-model] [--weights PATH]
+                                        [--strokes on auto]
 
 Glyph bitmaps: the letters of the words rendered from bundled fonts on the em frame at 64 px
 (the data set's frame; "real type traced from its 64 px bitmap", the reference) and at 32 px
@@ -209,6 +210,29 @@ def model_glyphs(weights: str | None) -> list[np.ndarray]:
     return [g for w1, w2 in PAIRS for g in make_ambigram(w1, w2, weights=model).glyphs]
 
 
+def stroke_outlines(weights: str | None, mode: str) -> list[tuple[list[BezierPath], int]]:
+    """Every cell's delivered outline, and its height, of the words made with `--strokes
+    MODE` (the pen strokes' own outline where a cell takes them, the trace elsewhere)."""
+    from ambictl.ambigram import load_model, make_ambigram
+
+    model = load_model(weights)
+    out = []
+    for w1, w2 in PAIRS:
+        amb = make_ambigram(w1, w2, weights=model, strokes=mode)
+        out += [(o, amb.layout.size) for o in amb.outlines]
+    return out
+
+
+def outline_tally(outlines: list[tuple[list[BezierPath], int]]) -> Tally:
+    """Wobble and nodes of outlines as delivered (no tracing here, so no timing or IoU)."""
+    t = Tally(ious=[1.0])
+    for paths, height in outlines:
+        t.glyphs += 1
+        t.wide = t.wide + wobble.measure(paths, FRAME_PX / height)
+        t.tight = t.tight + wobble.measure(paths, FRAME_PX / height, dead_band=1 / 400)
+    return t
+
+
 def report(title: str, tallies: dict[str, Tally]) -> None:
     print(f"{title} ({next(iter(tallies.values())).glyphs} glyphs)")
     for name, t in tallies.items():
@@ -223,6 +247,8 @@ def main() -> None:
     ap.add_argument("--no-potrace", action="store_true")
     ap.add_argument("--no-model", action="store_true")
     ap.add_argument("--weights", default=None)
+    ap.add_argument("--strokes", nargs="*", default=["on", "auto"], choices=["on", "auto"],
+                    help="also measure the words made with make --strokes MODE")
     ap.add_argument("--refine", type=int, default=None,
                     help="trace with this many refine rounds instead of ambigram.TRACE's")
     args = ap.parse_args()
@@ -249,6 +275,13 @@ def main() -> None:
         own = model[name].wide.per_100px / max(true.per_100px, 1e-9)
         print(f"ratio model / real type (64 px), {name} fit: {ratio:.2f}x "
               f"(over the fonts' own outlines: {own:.2f}x)")
+    for mode in args.strokes:  # make --strokes: the pen strokes' outlines as delivered
+        t = outline_tally(stroke_outlines(args.weights, mode))
+        print(f"model glyphs with --strokes {mode} ({t.glyphs} glyphs)\n{t.line('as made')}")
+        print(f"ratio --strokes {mode} / real type (64 px, new fit): "
+              f"{t.wide.per_100px / max(real64['new'].wide.per_100px, 1e-9):.2f}x; nodes/glyph "
+              f"{t.wide.nodes / t.glyphs:.1f} (the fonts' own: "
+              f"{true.nodes / (len(files) * len(''.join(words))):.1f})")
 
 
 if __name__ == "__main__":

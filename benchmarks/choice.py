@@ -22,6 +22,7 @@ import argparse
 import json
 import string
 import time
+from typing import Any
 
 import torch
 
@@ -51,14 +52,17 @@ def main() -> None:
         print(json.dumps({**r.summary(), "seconds": round(time.time() - t)}), flush=True)
 
 
-def words(args: argparse.Namespace, judge: Judge) -> None:
+def words(args: argparse.Namespace, judge: Judge,
+          methods: dict[str, dict[str, Any]] | None = None) -> None:
+    """Every `args.every`th shipped word pair drawn by `make` with each of `methods` (default:
+    its defaults and the old ranking) and read as delivered: one JSON line per method."""
     from ambictl import eval_words, ocr
     from ambictl.evaluate import Draw, style_codes
     from ambictl.evaluate import load_model as load_bank
 
     bank = load_bank(args.weights, torch.device("cpu"))
     pairs = eval_words.load_pairs()[0][::args.every]
-    methods = {"auto": eval_words.WORD_METHODS["auto"], **eval_words.OLD_RANKING}
+    methods = methods or {"auto": eval_words.WORD_METHODS["auto"], **eval_words.OLD_RANKING}
     t = time.time()
     res = eval_words.evaluate_words(bank.model, Draw(bank, args.symmetry, style_codes(bank, 0)),
                                     judge, pairs, ocr.availability()[0], 0, methods,

@@ -368,3 +368,21 @@ def test_missing_weights_are_clear_errors(tiny: dict[str, Path], tmp_path: Path)
         evaluate(_quick(tiny), tmp_path / "none.pt", tiny["judge"], "cpu")
     with pytest.raises(DataError, match="no judge weights"):
         evaluate(_quick(tiny), tiny["model"], tmp_path / "none.pt", "cpu")
+
+
+def test_eval_measures_the_pen_strokes_when_asked(tiny: dict[str, Path],
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from dataclasses import replace
+
+    from ambictl import strokes
+
+    monkeypatch.setattr(strokes, "DEFAULT", replace(strokes.DEFAULT, steps=2))
+    s = evaluate(_quick(tiny, strokes=1, choice_styles=0, max_words=2), tiny["model"],
+                 tiny["judge"], "cpu").summary
+    r = s["results"]["rotate"]
+    for method in ("strokes", "strokes-auto"):  # in the first style only
+        assert 0 <= r["pairs"]["quick"][method]["mean"] <= 1
+        assert method not in r["style"]
+    for key in ("words", "unequal words"):
+        assert {"auto, strokes on", "auto, strokes auto"} <= set(r[key])
+    assert "auto, strokes on" in s["settings"]["word_methods"]

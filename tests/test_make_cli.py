@@ -58,6 +58,7 @@ BAD = [
     (["dear", "--color", "blurple"], "'blurple' is not a colour"),
     (["dear", "--pick", "1,x"], "is not a list of numbers"),
     (["dear", "--case", "title"], "unknown case 'title': choose one of auto"),
+    (["dear", "--strokes", "maybe"], "unknown --strokes 'maybe': choose one of off, on, auto"),
     (["dear", "-o", "{tmp}/out.jpg"], "extension '.jpg' is not supported; use .svg or .png"),
     (["dear", "-o", "{tmp}/out"], "it has no extension; use .svg or .png"),
     (["dear", "-o", "{tmp}/missing/out.svg"], "does not exist"),
