@@ -33,6 +33,8 @@ import torch.nn.functional as F
 from . import cells, vectorize
 from .rankers import folded, letter_probability
 
+JOINT_REACH = 1.0  # px: a stroke end this near another stroke at the start meets it ...
+JOINT_SAMPLES = 4  # curve vertices per span where stroke ends are held to the strokes they meet
 SPACING = 0.75  # px between the curve's vertices for the readers (hundredths of a pixel off)
 OUTLINE_SPACING = 0.2  # ... and for the outline (thousandths)
 OUTLINE_SCALE = 4  # the outline is traced from a rendering at 4x the cell (128 px for 32)
@@ -242,10 +244,38 @@ class RefineConfig:
     shape: float = 0.3  # keep second differences of the control points near the start's
     length: float = 0.3  # keep span lengths near the start's
     anchor: float = 0.0  # keep the points near their start
+    joint: float = 2.0  # keep a stroke's end on the stroke it met at the start (px^-2)
     frame: float = 1.0  # keep the ink inside the cell
     ink: float = 2.0  # keep the ink above INK_FLOOR of the start's
     ink_floor: float = 0.7
     done: float = 0.9  # a cell whose readings are all this sure, in every rendering, stops
+
+
+def _joints(strokes: Strokes, reach: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """Where the strokes meet at the start: for each end of each stroke (B, N, 2) the flat index
+    (stroke x JOINT_SAMPLES vertex) of the nearest vertex of another live stroke's curve, and
+    whether it lies within `reach` px (a stem that ends on a bowl, two halves of a loop)."""
+    b, n, p, _ = strokes.points.shape
+    dense = curve(strokes.points, strokes.closed, JOINT_SAMPLES).flatten(1, 2)  # (B, N x M, 2)
+    m = dense.shape[1] // n
+    ends = strokes.points[:, :, [0, -1]].reshape(b, n * 2, 2)
+    dist = torch.cdist(ends, dense).view(b, n, 2, n, m)
+    other = ~torch.eye(n, dtype=torch.bool)[None, :, None, :, None] & \
+        strokes.on[:, None, None, :, None]
+    dist = dist.masked_fill(~other, float("inf")).flatten(-2)
+    near, index = dist.min(-1)
+    return index, (near < reach) & strokes.on[..., None]
+
+
+def _joint_gap(points: torch.Tensor, closed: torch.Tensor, index: torch.Tensor,
+               joined: torch.Tensor) -> torch.Tensor:
+    """(B,) mean squared distance of the joined stroke ends (`_joints`) from the curve points
+    they met at the start."""
+    b, n = points.shape[:2]
+    dense = curve(points, closed, JOINT_SAMPLES).flatten(1, 2)
+    met = torch.gather(dense, 1, index.view(b, -1, 1).expand(-1, -1, 2)).view(b, n, 2, 2)
+    gap = ((points[:, :, [0, -1]] - met) ** 2).sum(-1) * joined
+    return gap.sum((1, 2)) / joined.sum((1, 2)).clamp_min(1)
 
 
 def _probabilities(readers: list[torch.nn.Module], fold: torch.Tensor, x: torch.Tensor,
@@ -294,6 +324,7 @@ def refine(strokes: Strokes, nib: Nib, shape: tuple[int, int], a: torch.Tensor,
     start = strokes.points.detach()
     points = start.clone().requires_grad_(True)
     logit = torch.where(strokes.on, 2.0, -1e4).requires_grad_(True)
+    index, joined = _joints(strokes, JOINT_REACH)
     d2_0 = start.diff(n=2, dim=2)
     len_0 = start.diff(dim=2).norm(dim=-1)
     margin = 0.5 * nib.width
@@ -325,10 +356,11 @@ def refine(strokes: Strokes, nib: Nib, shape: tuple[int, int], a: torch.Tensor,
         keep = (cfg.shape * ((pts.diff(n=2, dim=2) - d2_0[rows]) ** 2).sum(-1).mean(-1)
                 + cfg.length * ((pts.diff(dim=2).norm(dim=-1) - len_0[rows]) ** 2).mean(-1)
                 + cfg.anchor * ((pts - start[rows]) ** 2).sum(-1).mean(-1))
+        joints = _joint_gap(pts, strokes.closed[rows], index[rows], joined[rows].to(pts.dtype))
         frame = (F.relu(margin - pts) ** 2 + F.relu(pts - hi) ** 2).sum(-1).mean(-1)
         short = F.relu(cfg.ink_floor - x[:n].sum((1, 2, 3)) / ink_0[rows].clamp_min(1.0))
         loss = (read + ((keep + cfg.frame * frame) * live).sum(1) / live.sum(1).clamp_min(1)
-                + cfg.ink * short).sum()
+                + cfg.joint * joints + cfg.ink * short).sum()
         grads = torch.autograd.grad(loss, [points, logit])
         done = p.detach().amin((0, 1)) >= cfg.done
         opt.step(grads, rows[~done])  # a cell that reads as it is stays as it is

@@ -44,6 +44,10 @@ SLOW = {
     "test_eval_quick_end_to_end",
     "test_eval_with_tesseract",
     "test_delivered_is_the_same_traced_in_worker_processes",
+    "test_eval_measures_the_pen_strokes_when_asked",
+    # test_strokes.py: words refined as strokes
+    "test_wide_cells_get_strokes_too",
+    "test_strokes_keep_the_letters_and_the_bytes_for_a_seed",
     # test_make.py, test_make_cli.py, test_compose.py: many words or many subprocesses
     "test_same_seed_same_bytes",
     "test_svg_rasterises_back_to_the_bitmap",

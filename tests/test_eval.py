@@ -377,8 +377,8 @@ def test_eval_measures_the_pen_strokes_when_asked(tiny: dict[str, Path],
     from ambictl import strokes
 
     monkeypatch.setattr(strokes, "DEFAULT", replace(strokes.DEFAULT, steps=2))
-    s = evaluate(_quick(tiny, strokes=1, choice_styles=0, max_words=2), tiny["model"],
-                 tiny["judge"], "cpu").summary
+    s = evaluate(_quick(tiny, strokes=1, choice_styles=0, max_words=1, styles=1,
+                        charsets={"quick": "abd"}), tiny["model"], tiny["judge"], "cpu").summary
     r = s["results"]["rotate"]
     for method in ("strokes", "strokes-auto"):  # in the first style only
         assert 0 <= r["pairs"]["quick"][method]["mean"] <= 1
